@@ -1,0 +1,1 @@
+"""reflectlab: make language models check and correct their own work, and measure whether it helped."""

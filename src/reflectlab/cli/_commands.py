@@ -1,0 +1,3 @@
+"""Every command module, imported once so that each registers its command on the app."""
+
+from __future__ import annotations

@@ -1,0 +1,125 @@
+"""The exception hierarchy of reflectlab.
+
+Every error raised on purpose by reflectlab derives from :class:`ReflectlabError`, so a caller
+can catch one type. Provider errors are translated at the provider boundary::
+
+    ReflectlabError
+    ├── ConfigError                 bad option, unknown model/strategy/task name
+    ├── InputError                  bad user file: names the file, line and field
+    ├── ModelError                  a model call failed (names the model and URL)
+    │   ├── RateLimitError          HTTP 429 or the server said "slow down"        (retried)
+    │   ├── ProviderUnavailableError  connection refused, DNS, 5xx, timeout         (retried)
+    │   ├── ContextWindowError      the prompt does not fit the model's context    (not retried)
+    │   ├── AuthenticationError     401/403                                         (not retried)
+    │   ├── BadRequestError         other 4xx                                       (not retried)
+    │   └── ModelNotFoundError      unknown model, missing weights, altered file    (not retried)
+    ├── SandboxError                the sandbox itself could not run (not: the code failed)
+    ├── StoreError                  the SQLite store cannot be opened or migrated
+    └── BudgetExceeded              a per-sample budget stopped a strategy (control flow)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "BudgetExceeded",
+    "ConfigError",
+    "ContextWindowError",
+    "InputError",
+    "ModelError",
+    "ModelNotFoundError",
+    "ProviderUnavailableError",
+    "RateLimitError",
+    "ReflectlabError",
+    "SandboxError",
+    "StoreError",
+]
+
+
+class ReflectlabError(Exception):
+    """Base class of every error reflectlab raises on purpose."""
+
+
+class ConfigError(ReflectlabError):
+    """A bad option or an unknown name (model, strategy, task, provider)."""
+
+
+class InputError(ReflectlabError):
+    """A user-supplied file is malformed. The message names the file, line and field."""
+
+    def __init__(
+        self, message: str, *, path: str | None = None, line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        where = []
+        if path is not None:
+            where.append(str(path))
+        if line is not None:
+            where.append(f"line {line}")
+        if field is not None:
+            where.append(f"field {field!r}")
+        super().__init__(f"{': '.join([', '.join(where), message]) if where else message}")
+        self.path = path
+        self.line = line
+        self.field = field
+
+
+class ModelError(ReflectlabError):
+    """A model call failed. ``retryable`` says whether the retry loop may try again."""
+
+    retryable: bool = False
+
+    def __init__(
+        self, message: str, *, model: str | None = None, base_url: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        parts = [message]
+        if model:
+            parts.append(f"model={model}")
+        if base_url:
+            parts.append(f"url={base_url}")
+        super().__init__(" | ".join(parts))
+        self.model = model
+        self.base_url = base_url
+        self.status = status
+
+
+class RateLimitError(ModelError):
+    retryable = True
+
+
+class ProviderUnavailableError(ModelError):
+    retryable = True
+
+
+class ContextWindowError(ModelError):
+    pass
+
+
+class AuthenticationError(ModelError):
+    pass
+
+
+class BadRequestError(ModelError):
+    pass
+
+
+class ModelNotFoundError(ModelError):
+    pass
+
+
+class SandboxError(ReflectlabError):
+    """The sandbox could not start the child process (not: the untrusted code failed)."""
+
+
+class StoreError(ReflectlabError):
+    """The SQLite store could not be opened, migrated or written."""
+
+
+class BudgetExceeded(ReflectlabError):
+    """Raised inside a strategy when a per-sample budget runs out; the runner catches it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
