@@ -72,7 +72,7 @@ class ModelError(ReflectlabError):
 
     def __init__(
         self, message: str, *, model: str | None = None, base_url: str | None = None,
-        status: int | None = None,
+        status: int | None = None, retry_after: float | None = None,
     ) -> None:
         parts = [message]
         if model:
@@ -83,6 +83,7 @@ class ModelError(ReflectlabError):
         self.model = model
         self.base_url = base_url
         self.status = status
+        self.retry_after = retry_after
 
 
 class RateLimitError(ModelError):

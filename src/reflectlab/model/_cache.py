@@ -1,0 +1,65 @@
+"""The call cache contract and its key.
+
+The key is the sha256 of the canonical JSON of everything that can change a reply: model name,
+base URL, messages, the generation parameters and the sample index (as in DSPy's rollout id).
+So N samples drawn at temperature > 0 are N distinct entries, each cacheable, and asking again
+for sample 3 returns sample 3. Errors are never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Protocol, runtime_checkable
+
+from reflectlab.model._types import CallEvent, ChatMessage, GenerateConfig, ModelOutput
+
+
+def request_hash(
+    model: str,
+    base_url: str | None,
+    messages: list[ChatMessage],
+    config: GenerateConfig,
+    sample_index: int,
+) -> str:
+    payload = {
+        "model": model,
+        "base_url": base_url,
+        "messages": [[m.role, m.content] for m in messages],
+        "config": config.model_dump(exclude_none=True),
+        "sample_index": sample_index,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@runtime_checkable
+class CallCache(Protocol):
+    """Where cached replies live (the SQLite store implements it)."""
+
+    def cache_get(self, key: str) -> ModelOutput | None: ...
+
+    def cache_put(self, key: str, output: ModelOutput) -> None: ...
+
+
+@runtime_checkable
+class CallRecorder(Protocol):
+    """Where the call log goes (the SQLite store implements it). Called once per finished call."""
+
+    def record_call(self, event: CallEvent) -> None: ...
+
+
+class MemoryCache:
+    """An in-memory cache, for scripts and tests that want caching without a database."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, ModelOutput] = {}
+
+    def cache_get(self, key: str) -> ModelOutput | None:
+        return self._entries.get(key)
+
+    def cache_put(self, key: str, output: ModelOutput) -> None:
+        self._entries[key] = output
+
+    def __len__(self) -> int:
+        return len(self._entries)

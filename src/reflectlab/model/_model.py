@@ -1,0 +1,178 @@
+"""The one path every model call takes: :meth:`Model.generate`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+from reflectlab.errors import ModelError
+from reflectlab.model._cache import CallCache, CallRecorder, request_hash
+from reflectlab.model._events import current_tags, emit
+from reflectlab.model._prices import PriceTable
+from reflectlab.model._provider import ModelAPI
+from reflectlab.model._retry import RetryPolicy
+from reflectlab.model._types import (
+    CallEvent,
+    GenerateConfig,
+    MessagesInput,
+    ModelOutput,
+    ProviderResponse,
+    Usage,
+    as_messages,
+)
+
+
+class Model:
+    """A model facade over one provider connection.
+
+    ``generate`` does, in order: cache lookup -> concurrency slot (per provider connection) ->
+    retries with exponential backoff and jitter -> provider call -> usage and cost -> trace event
+    (to the call recorder and to the listeners of the current context). Providers stay small.
+
+    Example::
+
+        model = get_model("mock/demo", outputs=["4"])
+        out = await model.generate("What is 2+2?", role="draft")
+        out.text  # "4"
+    """
+
+    def __init__(
+        self,
+        api: ModelAPI,
+        *,
+        cache: CallCache | None = None,
+        recorder: CallRecorder | None = None,
+        retry: RetryPolicy | None = None,
+        prices: PriceTable | None = None,
+        config: GenerateConfig | None = None,
+    ) -> None:
+        self.api = api
+        self.cache = cache
+        self.recorder = recorder
+        self.retry = retry or RetryPolicy()
+        self.prices = prices or PriceTable()
+        self.config = config or GenerateConfig()
+        self._slots: dict[int, asyncio.Semaphore] = {}
+
+    @property
+    def name(self) -> str:
+        return self.api.name
+
+    def __repr__(self) -> str:
+        return f"Model({self.name!r})"
+
+    def _slot(self) -> asyncio.Semaphore:
+        # A semaphore belongs to one event loop; a sync wrapper may run several loops in turn.
+        # The slots live on the API object so every Model sharing a connection shares them.
+        slots: dict[int, asyncio.Semaphore] = self.api.__dict__.setdefault("_reflectlab_slots", {})
+        key = id(asyncio.get_running_loop())
+        sem = slots.get(key)
+        if sem is None:
+            sem = slots[key] = asyncio.Semaphore(self.api.max_connections)
+        return sem
+
+    async def generate(
+        self,
+        messages: MessagesInput,
+        config: GenerateConfig | None = None,
+        *,
+        role: str = "generate",
+        round: int | None = None,
+        sample_index: int = 0,
+        use_cache: bool = True,
+        **config_overrides: Any,
+    ) -> ModelOutput:
+        """Generate a reply. ``role`` and ``round`` tag the call in traces and cost breakdowns;
+        ``sample_index`` distinguishes repeated samples of the same request (and their cache
+        entries); keyword overrides such as ``temperature=0.7`` adjust the config."""
+        msgs = as_messages(messages)
+        cfg = (config or self.config).merged(**config_overrides)
+        key = request_hash(self.name, self.api.base_url, msgs, cfg, sample_index)
+        event = CallEvent(
+            call_id=uuid.uuid4().hex,
+            model=self.name,
+            base_url=self.api.base_url,
+            role=role,
+            round=round,
+            sample_index=sample_index,
+            request_hash=key,
+            messages=msgs,
+            config=cfg,
+            tags=dict(current_tags()),
+        )
+        start = time.perf_counter()
+        if use_cache and self.cache is not None:
+            hit = self.cache.cache_get(key)
+            if hit is not None:
+                event.choices, event.usage, event.from_cache = hit.choices, hit.usage, True
+                self._finish(event, start)
+                return hit.model_copy(
+                    update={"from_cache": True, "call_id": event.call_id, "latency_s": 0.0}
+                )
+        try:
+            async with self._slot():
+                response = await self._call_with_retries(msgs, cfg, event)
+        except ModelError as exc:
+            event.error, event.error_type = str(exc), type(exc).__name__
+            self._finish(event, start)
+            raise
+        usage = Usage(
+            prompt_tokens=response.prompt_tokens,
+            completion_tokens=response.completion_tokens,
+            cached_tokens=response.cached_tokens,
+        )
+        usage.cost_usd = 0.0 if self.api.local else self.prices.cost(self.name, usage)
+        output = ModelOutput(
+            model=self.name,
+            choices=response.choices,
+            finish_reasons=response.finish_reasons,
+            usage=usage,
+            latency_s=time.perf_counter() - start,
+            request_hash=key,
+            call_id=event.call_id,
+        )
+        event.choices, event.usage = response.choices, usage
+        if use_cache and self.cache is not None:
+            self.cache.cache_put(key, output)
+        self._finish(event, start)
+        return output
+
+    async def _call_with_retries(
+        self, msgs: list[Any], cfg: GenerateConfig, event: CallEvent
+    ) -> ProviderResponse:
+        attempt = 0
+        while True:
+            attempt += 1
+            event.attempts = attempt
+            try:
+                return await self.api.generate(msgs, cfg)
+            except ModelError as exc:
+                if not exc.retryable or attempt >= self.retry.max_attempts:
+                    if exc.retryable:
+                        exc.args = (f"{exc.args[0]} (gave up after {attempt} attempts)",)
+                    raise
+                await asyncio.sleep(self.retry.delay(attempt, exc.retry_after))
+
+    def _finish(self, event: CallEvent, start: float) -> None:
+        event.latency_s = time.perf_counter() - start
+        if self.recorder is not None:
+            self.recorder.record_call(event)
+        emit(event)
+
+    def generate_sync(
+        self, messages: MessagesInput, config: GenerateConfig | None = None, **kwargs: Any
+    ) -> ModelOutput:
+        """Blocking wrapper for scripts: runs :meth:`generate` in a fresh event loop."""
+
+        async def once() -> ModelOutput:
+            try:
+                return await self.generate(messages, config, **kwargs)
+            finally:
+                await self.api.aclose()
+
+        return asyncio.run(once())
+
+    async def aclose(self) -> None:
+        await self.api.aclose()

@@ -1,0 +1,1 @@
+"""Providers, one file each. Imported lazily by :func:`reflectlab.model.get_model`."""
