@@ -49,7 +49,11 @@ class InputError(ReflectlabError):
     """A user-supplied file is malformed. The message names the file, line and field."""
 
     def __init__(
-        self, message: str, *, path: str | None = None, line: int | None = None,
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
         field: str | None = None,
     ) -> None:
         where = []
@@ -71,8 +75,13 @@ class ModelError(ReflectlabError):
     retryable: bool = False
 
     def __init__(
-        self, message: str, *, model: str | None = None, base_url: str | None = None,
-        status: int | None = None, retry_after: float | None = None,
+        self,
+        message: str,
+        *,
+        model: str | None = None,
+        base_url: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
     ) -> None:
         parts = [message]
         if model:

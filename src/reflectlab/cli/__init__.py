@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sys
 
+# Importing a command module registers its command on `app`.
+from reflectlab.cli import _commands  # noqa: F401  (keeps registration order in one place)
 from reflectlab.cli._app import app
 from reflectlab.errors import ReflectlabError
-
-# Importing a command module registers its command on `app`.
-from reflectlab.cli import _commands  # noqa: F401, E402  (keeps registration order in one place)
 
 __all__ = ["app", "main"]
 

@@ -22,8 +22,9 @@ class RetryPolicy(BaseModel):
     multiplier: float = Field(default=2.0, ge=1.0)
     jitter: bool = True
 
-    def delay(self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None
-              ) -> float:
+    def delay(
+        self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None
+    ) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
         base = min(self.max_delay_s, self.initial_delay_s * self.multiplier ** (attempt - 1))
         if self.jitter:

@@ -103,9 +103,7 @@ class OpenAIAPI(ModelAPI):
                 self.supports_n = False
         if config.n == 1:
             return await self._request(messages, config, 1)
-        parts = await asyncio.gather(
-            *(self._request(messages, config, 1) for _ in range(config.n))
-        )
+        parts = await asyncio.gather(*(self._request(messages, config, 1) for _ in range(config.n)))
         return ProviderResponse(
             choices=[c for p in parts for c in p.choices],
             finish_reasons=[f for p in parts for f in p.finish_reasons],
@@ -124,15 +122,17 @@ class OpenAIAPI(ModelAPI):
                 raw = await r.read()
                 status = r.status
                 retry_after = r.headers.get("Retry-After")
-        except (TimeoutError, asyncio.TimeoutError) as exc:
+        except TimeoutError as exc:
             raise ProviderUnavailableError(
-                f"request timed out after {self.timeout_s:.0f}s", model=self.name,
+                f"request timed out after {self.timeout_s:.0f}s",
+                model=self.name,
                 base_url=self.base_url,
             ) from exc
         except aiohttp.ClientError as exc:
             raise ProviderUnavailableError(
                 f"cannot reach the server ({type(exc).__name__}: {exc}); is it running?",
-                model=self.name, base_url=self.base_url,
+                model=self.name,
+                base_url=self.base_url,
             ) from exc
         if status != 200:
             raise self._error(status, raw, retry_after)
@@ -142,8 +142,10 @@ class OpenAIAPI(ModelAPI):
             texts = [(c.get("message") or {}).get("content") or "" for c in choices]
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ProviderUnavailableError(
-                f"server sent a malformed completion: {raw[:200]!r}", model=self.name,
-                base_url=self.base_url, status=status,
+                f"server sent a malformed completion: {raw[:200]!r}",
+                model=self.name,
+                base_url=self.base_url,
+                status=status,
             ) from exc
         usage = data.get("usage") or {}
         details = usage.get("prompt_tokens_details") or {}
@@ -171,9 +173,7 @@ class OpenAIAPI(ModelAPI):
                 kw["retry_after"] = None
             return RateLimitError(f"rate limited (429): {message}", **kw)
         if status in (401, 403):
-            return AuthenticationError(
-                f"HTTP {status}: {message}; check OPENAI_API_KEY", **kw
-            )
+            return AuthenticationError(f"HTTP {status}: {message}; check OPENAI_API_KEY", **kw)
         if status == 404:
             return ModelNotFoundError(
                 f"HTTP 404: {message}; check the model name and base URL", **kw

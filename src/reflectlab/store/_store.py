@@ -1,0 +1,178 @@
+"""The SQLite store: one file, WAL mode, migrated on open.
+
+It implements the model layer's :class:`~reflectlab.model.CallCache` and
+:class:`~reflectlab.model.CallRecorder`. The connection is in autocommit mode, so each finished
+model call is durable the moment it is recorded, not at the end of a batch; an interrupted run
+loses nothing that finished.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from reflectlab._util.paths import default_db_path
+from reflectlab.errors import StoreError
+from reflectlab.model import CallEvent, ModelOutput
+from reflectlab.store._migrations import MIGRATIONS
+
+
+class CacheStats(BaseModel):
+    path: str
+    entries: int
+    hits: int
+    bytes: int
+    by_model: dict[str, int]
+
+
+class Store:
+    """Open (creating and migrating as needed) the database at ``path``.
+
+    ``Store()`` opens the default database under ``REFLECTLAB_HOME``; ``Store(":memory:")``
+    gives a throw-away one.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = str(default_db_path() if path is None else path)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA busy_timeout=10000")
+            self.migrate()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the reflectlab database at {self.path}: {exc}") from exc
+
+    # -- schema -------------------------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        """Apply pending migrations in order; return the names applied now."""
+        db = self.db
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL)"
+        )
+        done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
+        known = {fn.__name__ for fn in MIGRATIONS}
+        unknown = done - known
+        if unknown:
+            raise StoreError(
+                f"database {self.path} was written by a newer reflectlab "
+                f"(migrations {sorted(unknown)}); upgrade reflectlab"
+            )
+        applied = []
+        for fn in MIGRATIONS:
+            if fn.__name__ in done:
+                continue
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                # Re-check under the write lock: another process may have migrated meanwhile.
+                if db.execute(
+                    "SELECT 1 FROM _migrations WHERE name = ?", (fn.__name__,)
+                ).fetchone():
+                    db.execute("COMMIT")
+                    continue
+                fn(db)
+                db.execute(
+                    "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                    (fn.__name__, time.time()),
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            applied.append(fn.__name__)
+        return applied
+
+    def applied_migrations(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT name FROM _migrations ORDER BY rowid")]
+
+    # -- cache (CallCache) --------------------------------------------------------------------
+    def cache_get(self, key: str) -> ModelOutput | None:
+        row = self.db.execute("SELECT output_json FROM cache WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        self.db.execute("UPDATE cache SET hits = hits + 1 WHERE key = ?", (key,))
+        return ModelOutput.model_validate_json(row[0])
+
+    def cache_put(self, key: str, output: ModelOutput) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO cache (key, model, output_json, created_at) "
+            "VALUES (?, ?, ?, ?)",
+            (key, output.model, output.model_dump_json(), time.time()),
+        )
+
+    def cache_stats(self) -> CacheStats:
+        entries, hits, size = self.db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(hits), 0), COALESCE(SUM(LENGTH(output_json)), 0) "
+            "FROM cache"
+        ).fetchone()
+        by_model = dict(
+            self.db.execute("SELECT model, COUNT(*) FROM cache GROUP BY model ORDER BY model")
+        )
+        return CacheStats(path=self.path, entries=entries, hits=hits, bytes=size, by_model=by_model)
+
+    def cache_clear(self, model: str | None = None) -> int:
+        """Delete cached replies (of one model, or all); return how many were deleted."""
+        if model is None:
+            cur = self.db.execute("DELETE FROM cache")
+        else:
+            cur = self.db.execute("DELETE FROM cache WHERE model = ?", (model,))
+        return cur.rowcount
+
+    # -- call log (CallRecorder) --------------------------------------------------------------
+    def record_call(self, event: CallEvent) -> None:
+        tags = event.tags
+        self.db.execute(
+            "INSERT OR REPLACE INTO calls VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                event.call_id,
+                event.request_hash,
+                event.model,
+                event.base_url,
+                event.role,
+                event.round,
+                event.sample_index,
+                tags.get("run_id"),
+                None if tags.get("sample_id") is None else str(tags["sample_id"]),
+                tags.get("strategy"),
+                event.started_at,
+                event.latency_s,
+                event.attempts,
+                event.usage.prompt_tokens,
+                event.usage.completion_tokens,
+                event.usage.cached_tokens,
+                event.usage.cost_usd,
+                int(event.from_cache),
+                event.error,
+                event.error_type,
+                event.model_dump_json(),
+            ),
+        )
+
+    def calls(self, *, run_id: str | None = None, limit: int | None = None) -> list[CallEvent]:
+        sql = "SELECT event_json FROM calls"
+        params: list[Any] = []
+        if run_id is not None:
+            sql += " WHERE run_id = ?"
+            params.append(run_id)
+        sql += " ORDER BY started_at"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [CallEvent.model_validate_json(r[0]) for r in self.db.execute(sql, params)]
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
