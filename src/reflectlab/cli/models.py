@@ -32,7 +32,7 @@ def models(
     if ctx.invoked_subcommand is not None:
         return
     local = _local_models()
-    hosted = [
+    hosted: list[dict[str, Any]] = [
         {"name": name, "input_usd_per_mtok": p.input, "output_usd_per_mtok": p.output}
         for name, p in sorted(BUILTIN_PRICES.items())
     ]
