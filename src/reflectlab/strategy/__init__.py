@@ -1,0 +1,50 @@
+"""Strategies: registered by name with ``@strategy``; built from shared primitives.
+
+Every strategy module is imported here so that importing :mod:`reflectlab.strategy` registers
+all of them.
+"""
+
+from reflectlab.strategy import (  # noqa: F401  (imported to register)
+    cot,
+    direct,
+    self_consistency,
+    self_refine,
+)
+from reflectlab.strategy._context import Budget, Checkpoint, StrategyContext
+from reflectlab.strategy._primitives import (
+    Conversation,
+    ask,
+    critique,
+    critique_and_refine,
+    majority,
+    sample_n,
+)
+from reflectlab.strategy._registry import (
+    StrategyFn,
+    StrategyInfo,
+    get_strategy,
+    list_strategies,
+    strategy,
+    strategy_info,
+)
+from reflectlab.strategy._run import StrategyResult, run_strategy
+
+__all__ = [
+    "Budget",
+    "Checkpoint",
+    "Conversation",
+    "StrategyContext",
+    "StrategyFn",
+    "StrategyInfo",
+    "StrategyResult",
+    "ask",
+    "critique",
+    "critique_and_refine",
+    "get_strategy",
+    "list_strategies",
+    "majority",
+    "run_strategy",
+    "sample_n",
+    "strategy",
+    "strategy_info",
+]
