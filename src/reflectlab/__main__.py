@@ -1,0 +1,5 @@
+"""``python -m reflectlab`` runs the CLI."""
+
+from reflectlab.cli import main
+
+main()
