@@ -1,6 +1,16 @@
-"""The SQLite run store: call cache, call log, and (from the runner) runs and samples."""
+"""The SQLite run store: call cache, call log, runs, samples, results and checkpoints."""
 
 from reflectlab.store._migrations import MIGRATIONS, migration
+from reflectlab.store._runs import CheckpointRecord, ResultRecord, RunRecord, SampleRecord
 from reflectlab.store._store import CacheStats, Store
 
-__all__ = ["MIGRATIONS", "CacheStats", "Store", "migration"]
+__all__ = [
+    "MIGRATIONS",
+    "CacheStats",
+    "CheckpointRecord",
+    "ResultRecord",
+    "RunRecord",
+    "SampleRecord",
+    "Store",
+    "migration",
+]

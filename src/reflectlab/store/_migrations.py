@@ -58,3 +58,91 @@ def m001_initial(db: sqlite3.Connection) -> None:
     )
     db.execute("CREATE INDEX calls_run ON calls(run_id, sample_id)")
     db.execute("CREATE INDEX calls_started ON calls(started_at)")
+
+
+@migration
+def m002_runs(db: sqlite3.Connection) -> None:
+    """Experiments: runs, their samples, one result per (strategy, sample), its checkpoints."""
+    db.execute(
+        """
+        CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            status TEXT NOT NULL,
+            task TEXT NOT NULL,
+            model TEXT NOT NULL,
+            strategies TEXT NOT NULL,
+            n_samples INTEGER NOT NULL,
+            n_expected INTEGER NOT NULL,
+            config_json TEXT NOT NULL,
+            versions_json TEXT NOT NULL,
+            error TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE samples (
+            run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+            sample_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            input TEXT NOT NULL,
+            target_json TEXT NOT NULL,
+            metadata_json TEXT NOT NULL,
+            PRIMARY KEY (run_id, sample_id)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE results (
+            run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+            strategy TEXT NOT NULL,
+            sample_id TEXT NOT NULL,
+            baseline_of TEXT,
+            budget_mode TEXT,
+            final_response TEXT,
+            final_correct INTEGER NOT NULL,
+            final_answer TEXT,
+            final_reason TEXT,
+            stop_reason TEXT NOT NULL,
+            error TEXT,
+            oracle_assisted INTEGER NOT NULL,
+            feedback_kinds TEXT NOT NULL,
+            calls INTEGER NOT NULL,
+            cache_hits INTEGER NOT NULL,
+            prompt_tokens INTEGER NOT NULL,
+            completion_tokens INTEGER NOT NULL,
+            cached_tokens INTEGER NOT NULL,
+            cost_usd REAL NOT NULL,
+            wall_s REAL NOT NULL,
+            detail_json TEXT NOT NULL,
+            finished_at REAL NOT NULL,
+            PRIMARY KEY (run_id, strategy, sample_id)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE checkpoints (
+            run_id TEXT NOT NULL,
+            strategy TEXT NOT NULL,
+            sample_id TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            round INTEGER NOT NULL,
+            response TEXT NOT NULL,
+            correct INTEGER NOT NULL,
+            score REAL NOT NULL,
+            answer TEXT,
+            reason TEXT,
+            note TEXT,
+            calls INTEGER NOT NULL,
+            tokens INTEGER NOT NULL,
+            PRIMARY KEY (run_id, strategy, sample_id, idx),
+            FOREIGN KEY (run_id, strategy, sample_id)
+                REFERENCES results(run_id, strategy, sample_id) ON DELETE CASCADE
+        )
+        """
+    )
+    db.execute("CREATE INDEX runs_created ON runs(created_at)")

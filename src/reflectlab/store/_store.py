@@ -19,6 +19,7 @@ from reflectlab._util.paths import default_db_path
 from reflectlab.errors import StoreError
 from reflectlab.model import CallEvent, ModelOutput
 from reflectlab.store._migrations import MIGRATIONS
+from reflectlab.store._runs import RunTables
 
 
 class CacheStats(BaseModel):
@@ -29,7 +30,7 @@ class CacheStats(BaseModel):
     by_model: dict[str, int]
 
 
-class Store:
+class Store(RunTables):
     """Open (creating and migrating as needed) the database at ``path``.
 
     ``Store()`` opens the default database under ``REFLECTLAB_HOME``; ``Store(":memory:")``

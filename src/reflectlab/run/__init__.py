@@ -1,0 +1,47 @@
+"""The experiment runner: tasks x strategies x models, durable in the store, resumable.
+
+Example::
+
+    from reflectlab.run import RunConfig, StrategySpec, run_experiment
+    config = RunConfig(task="arith", strategies=[StrategySpec(name="direct"),
+                       StrategySpec(name="self_refine")], model="llamacpp/default", limit=20)
+    run_id = run_experiment(config)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from reflectlab.run._baselines import MATCHED_BASELINES, matched_baselines
+from reflectlab.run._config import BaselineMode, RunConfig, StrategySpec
+from reflectlab.run._runner import Runner, load_task, resume_run, start_run
+from reflectlab.run._summary import (
+    get_run_or_fail,
+    outcome_from_result,
+    summarize_stored_run,
+    summary_json,
+)
+from reflectlab.store import Store
+
+__all__ = [
+    "MATCHED_BASELINES",
+    "BaselineMode",
+    "RunConfig",
+    "Runner",
+    "StrategySpec",
+    "get_run_or_fail",
+    "load_task",
+    "matched_baselines",
+    "outcome_from_result",
+    "resume_run",
+    "run_experiment",
+    "start_run",
+    "summarize_stored_run",
+    "summary_json",
+]
+
+
+def run_experiment(config: RunConfig, store: Store | None = None, **kwargs: Any) -> str:
+    """Blocking wrapper over :func:`start_run` for scripts; returns the run id."""
+    return asyncio.run(start_run(config, store or Store(), **kwargs))

@@ -1,0 +1,83 @@
+"""What a run is: tasks x strategies x models, with seed, limits, budgets and baselines."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reflectlab.errors import ConfigError
+
+BaselineMode = Literal["equal-calls", "equal-tokens", "none"]
+
+
+class StrategySpec(BaseModel):
+    """A strategy and its parameters. ``label`` names it in results (defaults to the name, or
+    ``name:key=value:...`` when parameters are given, so two variants can run side by side)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    label: str = ""
+
+    def display(self) -> str:
+        if self.label:
+            return self.label
+        if not self.params:
+            return self.name
+        return ":".join([self.name, *(f"{k}={v}" for k, v in sorted(self.params.items()))])
+
+    @classmethod
+    def parse(cls, text: str) -> StrategySpec:
+        """``self_refine`` or ``self_refine:feedback=critic:max_rounds=2``. Values are read as
+        JSON where they parse (numbers, true/false), else kept as strings."""
+        name, *parts = [p.strip() for p in text.strip().split(":")]
+        if not name:
+            raise ConfigError(f"empty strategy name in {text!r}")
+        params: dict[str, Any] = {}
+        for part in parts:
+            key, sep, raw = part.partition("=")
+            if not sep or not key:
+                raise ConfigError(
+                    f"strategy parameter {part!r} in {text!r} must look like key=value"
+                )
+            try:
+                params[key] = json.loads(raw)
+            except ValueError:
+                params[key] = raw
+        return cls(name=name, params=params)
+
+
+class RunConfig(BaseModel):
+    """The full configuration of a run; stored with it, so ``resume`` rebuilds it exactly."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: str
+    task_options: dict[str, Any] = Field(default_factory=dict)
+    strategies: list[StrategySpec]
+    model: str
+    critic_model: str | None = None
+    judge_model: str | None = None
+    base_url: str | None = None
+    limit: int | None = Field(default=None, ge=1)
+    seed: int = 0
+    concurrency: int = Field(default=8, ge=1, le=4096)
+    max_rounds: int = Field(default=3, ge=0)
+    max_tokens: int | None = Field(default=None, ge=1, description="per model call")
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    sample_budget_tokens: int | None = Field(default=None, ge=1)
+    sample_budget_calls: int | None = Field(default=None, ge=1)
+    budget_tokens: int | None = Field(default=None, ge=1, description="whole run")
+    budget_usd: float | None = Field(default=None, gt=0.0, description="whole run")
+    baselines: BaselineMode = "equal-calls"
+    use_cache: bool = True
+
+    def labels(self) -> list[str]:
+        labels = [s.display() for s in self.strategies]
+        dupes = {x for x in labels if labels.count(x) > 1}
+        if dupes:
+            raise ConfigError(f"strategy listed twice: {sorted(dupes)}")
+        return labels

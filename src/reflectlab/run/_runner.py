@@ -1,0 +1,467 @@
+"""The experiment runner: tasks x strategies x models, concurrent, durable, resumable.
+
+Each (strategy, sample) runs as one asyncio task under a concurrency cap. Every model call is
+committed to the store as it finishes (the store is the cache too), and each finished sample's
+result and scored checkpoints are committed in one transaction. A run stopped by Ctrl-C or
+``kill -9`` resumes with :func:`resume_run`: finished samples are skipped, and an unfinished
+sample re-runs with its finished calls served from the cache — no finished call is repeated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import inspect
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from reflectlab import __version__
+from reflectlab.errors import ConfigError, ReflectlabError
+from reflectlab.model import CallEvent, Model, call_tags, capture_calls, get_model
+from reflectlab.run._baselines import baseline_label, matched_baselines
+from reflectlab.run._config import RunConfig, StrategySpec
+from reflectlab.store import CheckpointRecord, ResultRecord, RunRecord, SampleRecord, Store
+from reflectlab.strategy import (
+    Budget,
+    StrategyContext,
+    StrategyResult,
+    get_strategy,
+    run_strategy,
+    strategy_info,
+)
+from reflectlab.task import Sample, Score, Task
+
+ProgressHook = Callable[[ResultRecord], None]
+
+
+def _versions(config: RunConfig, task: Task) -> dict[str, Any]:
+    """Hashes of each strategy's code and prompts, so results can be traced to the exact text."""
+    out: dict[str, Any] = {"reflectlab": __version__, "task": task.describe(), "strategies": {}}
+    for spec in config.strategies:
+        module = inspect.getmodule(strategy_info(spec.name).factory)
+        source = inspect.getsource(module) if module else ""
+        prompts = (
+            sorted(
+                f"{k}={v}" for k, v in vars(module).items() if k.isupper() and isinstance(v, str)
+            )
+            if module
+            else []
+        )
+        out["strategies"][spec.display()] = {
+            "code_sha256": hashlib.sha256(source.encode()).hexdigest()[:16],
+            "prompts_sha256": hashlib.sha256("\n".join(prompts).encode()).hexdigest()[:16],
+        }
+    return out
+
+
+def get_task(spec: str, **options: Any) -> Task:
+    from reflectlab.task import get_task as resolve  # type: ignore[attr-defined]
+
+    task: Task = resolve(spec, **options)
+    return task
+
+
+def load_task(config: RunConfig) -> tuple[Task, list[Sample]]:
+    task = get_task(config.task, seed=config.seed, **config.task_options)
+    samples = task.samples()
+    if config.limit is not None:
+        samples = samples[: config.limit]
+    if not samples:
+        raise ConfigError(f"task {config.task!r} has no samples")
+    return task, samples
+
+
+class Runner:
+    """Executes one run against a store. Use :func:`start_run` / :func:`resume_run`."""
+
+    def __init__(
+        self,
+        store: Store,
+        run_id: str,
+        config: RunConfig,
+        task: Task,
+        samples: list[Sample],
+        on_result: ProgressHook | None = None,
+    ) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.config = config
+        self.task = task
+        self.samples = samples
+        self.on_result = on_result
+        self.tokens_used = 0
+        self.cost_used = 0.0
+        self.budget_hit: str | None = None
+        self._fresh = store.fresh_calls(run_id)
+        self.solver = self._model(config.model)
+        self.critic = self._model(config.critic_model) if config.critic_model else None
+        self.judge = self._model(config.judge_model) if config.judge_model else None
+
+    def _model(self, name: str) -> Model:
+        options: dict[str, Any] = {}
+        if self.config.base_url and name.startswith("openai/"):
+            options["base_url"] = self.config.base_url
+        if not name.startswith("mock/"):
+            options["max_connections"] = self.config.concurrency
+        return get_model(
+            name,
+            cache=self.store if self.config.use_cache else None,
+            recorder=self.store,
+            **options,
+        )
+
+    def _budget(self) -> Budget:
+        c = self.config
+        return Budget(
+            max_rounds=c.max_rounds,
+            max_calls=c.sample_budget_calls,
+            max_tokens=c.sample_budget_tokens,
+        )
+
+    def _gen_params(self, spec: StrategySpec) -> dict[str, Any]:
+        params = dict(spec.params)
+        info = strategy_info(spec.name)
+        if "max_rounds" in info.params and "max_rounds" not in params:
+            params["max_rounds"] = self.config.max_rounds
+        return params
+
+    async def run(self) -> str:
+        finished = self.store.finished(self.run_id)
+        sem = asyncio.Semaphore(self.config.concurrency)
+        jobs = []
+        for spec in self.config.strategies:
+            label = spec.display()
+            fn = get_strategy(spec.name, **self._gen_params(spec))
+            info = strategy_info(spec.name)
+            for sample in self.samples:
+                jobs.append(self._job(sem, spec, label, fn, info.baseline, sample, finished))
+        results = await asyncio.gather(*jobs, return_exceptions=True)
+        errors = [r for r in results if isinstance(r, BaseException)]
+        for err in errors:
+            if not isinstance(err, ReflectlabError):
+                raise err
+        if errors:
+            raise errors[0]
+        await self.aclose()
+        return "budget_exhausted" if self.budget_hit else "completed"
+
+    async def aclose(self) -> None:
+        for m in (self.solver, self.critic, self.judge):
+            if m is not None:
+                await m.aclose()
+
+    async def _job(
+        self,
+        sem: asyncio.Semaphore,
+        spec: StrategySpec,
+        label: str,
+        fn: Any,
+        is_baseline: bool,
+        sample: Sample,
+        finished: set[tuple[str, str]],
+    ) -> None:
+        async with sem:
+            if self.budget_hit:
+                return
+            key = (label, sample.id)
+            result: StrategyResult | None = None
+            first_tokens = 0
+            if key not in finished:
+                record, result, first_tokens = await self._run_one(
+                    label, fn, sample, self._budget()
+                )
+                self._done(record)
+            if is_baseline or self.config.baselines == "none":
+                return
+            # Compute-matched baselines need the reflection result; reload it when resuming.
+            if result is None:
+                loaded = self._reload(label, sample)
+                if loaded is None:
+                    return
+                result, first_tokens = loaded
+            feedback = spec.params.get("feedback")
+            if feedback is None:
+                feedback = strategy_info(spec.name).params.get("feedback")
+            for name, params, budget in matched_baselines(
+                result,
+                first_call_tokens=first_tokens,
+                mode=self.config.baselines,
+                feedback=feedback,
+            ):
+                blabel = baseline_label(name, label)
+                if (blabel, sample.id) in finished or self.budget_hit:
+                    continue
+                bfn = get_strategy(name, **params)
+                record, _, _ = await self._run_one(
+                    blabel,
+                    bfn,
+                    sample,
+                    budget,
+                    baseline_of=label,
+                    budget_mode=self.config.baselines,
+                )
+                self._done(record)
+
+    def _reload(self, label: str, sample: Sample) -> tuple[StrategyResult, int] | None:
+        row = self.store.db.execute(
+            "SELECT calls + cache_hits, prompt_tokens + completion_tokens, detail_json "
+            "FROM results WHERE run_id = ? AND strategy = ? AND sample_id = ?",
+            (self.run_id, label, sample.id),
+        ).fetchone()
+        if row is None:
+            return None
+        detail = json.loads(row[2])
+        result = StrategyResult(
+            final_response=None,
+            checkpoints=[],
+            stop_reason="reloaded",
+            calls=int(detail.get("strategy_calls", row[0])),
+            tokens=int(detail.get("strategy_tokens", row[1])),
+        )
+        return result, int(detail.get("first_call_tokens", 0))
+
+    def _done(self, record: ResultRecord) -> None:
+        self.tokens_used += record.prompt_tokens + record.completion_tokens
+        self.cost_used += record.cost_usd
+        c = self.config
+        if c.budget_tokens is not None and self.tokens_used >= c.budget_tokens:
+            self.budget_hit = f"run token budget {c.budget_tokens} reached"
+        if c.budget_usd is not None and self.cost_used >= c.budget_usd:
+            self.budget_hit = f"run cost budget ${c.budget_usd} reached"
+        if self.on_result is not None:
+            self.on_result(record)
+
+    async def _score(self, sample: Sample, response: str, cache: dict[str, Score]) -> Score:
+        if response not in cache:
+            try:
+                cache[response] = await self.task.score(sample, response)
+            except ReflectlabError as exc:
+                cache[response] = Score(correct=False, reason=f"scoring failed: {exc}")
+        return cache[response]
+
+    async def _run_one(
+        self,
+        label: str,
+        fn: Any,
+        sample: Sample,
+        budget: Budget,
+        *,
+        baseline_of: str | None = None,
+        budget_mode: str | None = None,
+    ) -> tuple[ResultRecord, StrategyResult, int]:
+        ctx = StrategyContext(
+            model=self.solver,
+            critic=self.critic,
+            judge=self.judge,
+            task=self.task,
+            sample=sample,
+            budget=budget,
+        )
+        if self.config.temperature is not None or self.config.max_tokens is not None:
+            ctx.config = self.solver.config.merged(
+                temperature=self.config.temperature, max_tokens=self.config.max_tokens
+            )
+        start = time.perf_counter()
+        with (
+            call_tags(run_id=self.run_id, sample_id=sample.id, strategy=label),
+            capture_calls() as events,
+        ):
+            result = await run_strategy(fn, ctx)
+        wall = time.perf_counter() - start
+        scores: dict[str, Score] = {}
+        checkpoints = []
+        for i, cp in enumerate(result.checkpoints):
+            s = await self._score(sample, cp.response, scores)
+            checkpoints.append(
+                CheckpointRecord(
+                    idx=i,
+                    round=cp.round,
+                    response=cp.response,
+                    correct=s.correct,
+                    score=s.value,
+                    answer=s.answer,
+                    reason=s.reason,
+                    note=cp.note,
+                    calls=cp.calls,
+                    tokens=cp.tokens,
+                )
+            )
+        if result.final_response is None:
+            final = Score(correct=False, reason=result.error or "no answer produced")
+        else:
+            final = await self._score(sample, result.final_response, scores)
+        record = ResultRecord(
+            run_id=self.run_id,
+            strategy=label,
+            sample_id=sample.id,
+            baseline_of=baseline_of,
+            budget_mode=budget_mode,
+            final_response=result.final_response,
+            final_correct=final.correct,
+            final_answer=final.answer,
+            final_reason=final.reason,
+            stop_reason=result.stop_reason,
+            error=result.error,
+            oracle_assisted=result.oracle_assisted,
+            feedback_kinds=result.feedback_kinds,
+            wall_s=wall,
+            checkpoints=checkpoints,
+            detail={
+                "feedback": [f.model_dump() for f in result.feedback],
+                "oracle_reasons": result.oracle_reasons,
+                "notes": result.notes,
+                "strategy_calls": result.calls,
+                "strategy_tokens": result.tokens,
+                "first_call_tokens": _first_tokens(events),
+                "call_ids": [e.call_id for e in events],
+            },
+        )
+        self._account(record, events)
+        self.store.save_result(record)
+        return record, result, _first_tokens(events)
+
+    def _account(self, record: ResultRecord, events: list[CallEvent]) -> None:
+        """Fresh calls and cache hits apart, so totals reconcile with the server's own log.
+
+        A cache hit on a call that this same sample of this strategy already paid for before
+        a resume counts as that call. Any other hit (e.g. self_refine's first draft, which is
+        the very request ``direct`` made) is a cache hit: the server never saw it twice.
+        """
+        for e in events:
+            if e.error is not None:
+                continue
+            key = (record.strategy, record.sample_id, e.request_hash)
+            if e.from_cache and key not in self._fresh:
+                record.cache_hits += 1
+                continue
+            record.calls += 1
+            record.prompt_tokens += e.usage.prompt_tokens
+            record.completion_tokens += e.usage.completion_tokens
+            record.cached_tokens += e.usage.cached_tokens
+            record.cost_usd += e.usage.cost_usd
+            if not e.from_cache:
+                self._fresh.add(key)
+
+
+def _first_tokens(events: list[CallEvent]) -> int:
+    ok = [e for e in events if e.error is None]
+    return ok[0].usage.total_tokens if ok else 0
+
+
+def _jobs_per_sample(config: RunConfig) -> int:
+    """Strategies plus the compute-matched baselines each reflection strategy brings."""
+    jobs = len(config.strategies)
+    if config.baselines != "none":
+        per = len(
+            matched_baselines(
+                StrategyResult(final_response=None, checkpoints=[], stop_reason="", calls=1),
+                first_call_tokens=0,
+                mode=config.baselines,
+                feedback=None,
+            )
+        )
+        jobs += per * sum(not strategy_info(s.name).baseline for s in config.strategies)
+    return jobs
+
+
+def _new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+async def start_run(
+    config: RunConfig,
+    store: Store,
+    *,
+    on_result: ProgressHook | None = None,
+    on_start: Callable[[RunRecord], None] | None = None,
+) -> str:
+    """Create a run in the store and execute it; return its id."""
+    labels = config.labels()
+    for spec in config.strategies:
+        get_strategy(spec.name, **spec.params)  # validate names and parameters up front
+    task, samples = load_task(config)
+    run_id = _new_run_id()
+    now = time.time()
+    run = RunRecord(
+        run_id=run_id,
+        created_at=now,
+        updated_at=now,
+        status="running",
+        task=config.task,
+        model=config.model,
+        strategies=labels,
+        n_samples=len(samples),
+        n_expected=len(samples) * _jobs_per_sample(config),
+        config=config.model_dump(mode="json"),
+        versions=_versions(config, task),
+    )
+    store.create_run(
+        run,
+        [
+            SampleRecord(
+                sample_id=s.id, position=i, input=s.input, target=s.target, metadata=s.metadata
+            )
+            for i, s in enumerate(samples)
+        ],
+    )
+    if on_start is not None:
+        on_start(run)
+    await _execute(store, run_id, config, task, samples, on_result)
+    return run_id
+
+
+async def resume_run(
+    run_id: str,
+    store: Store,
+    *,
+    on_result: ProgressHook | None = None,
+    on_start: Callable[[RunRecord], None] | None = None,
+) -> str:
+    """Continue an interrupted run: skip finished samples, reuse finished calls."""
+    run = store.get_run(run_id)
+    if run is None:
+        raise ConfigError(f"no run {run_id!r} in {store.path} (see `reflectlab runs`)")
+    config = RunConfig.model_validate(run.config)
+    task, samples = load_task(config)
+    stored = [s.sample_id for s in store.run_samples(run.run_id)]
+    if [s.id for s in samples] != stored:
+        raise ConfigError(
+            f"run {run.run_id}: the task {config.task!r} no longer yields the same samples "
+            "(was its file changed?); start a new run instead"
+        )
+    store.set_run_status(run.run_id, "running")
+    if on_start is not None:
+        on_start(run)
+    await _execute(store, run.run_id, config, task, samples, on_result)
+    return run.run_id
+
+
+async def _execute(
+    store: Store,
+    run_id: str,
+    config: RunConfig,
+    task: Task,
+    samples: list[Sample],
+    on_result: ProgressHook | None,
+) -> None:
+    runner = Runner(store, run_id, config, task, samples, on_result)
+    try:
+        status = await runner.run()
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        store.set_run_status(run_id, "interrupted")
+        await runner.aclose()
+        raise
+    except BaseException as exc:
+        store.set_run_status(run_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        await runner.aclose()
+        raise
+    done = store.get_run(run_id)
+    if status == "completed" and done is not None:
+        store.update_run_expected(run_id, done.n_done)
+    store.set_run_status(run_id, status, error=runner.budget_hit)
+    if status == "budget_exhausted":
+        print(f"run {run_id}: {runner.budget_hit}; stopped early", file=sys.stderr)

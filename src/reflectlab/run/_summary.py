@@ -1,0 +1,67 @@
+"""From stored results to the analysis: outcomes, the run summary, its JSON shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reflectlab.analysis import Outcome, RunSummary, summarize_run
+from reflectlab.errors import ConfigError
+from reflectlab.store import ResultRecord, RunRecord, Store
+
+
+def outcome_from_result(r: ResultRecord) -> Outcome:
+    """One stored result -> one Outcome. Rounds: the last checkpoint of each round, in order."""
+    by_round: dict[int, bool] = {}
+    for cp in sorted(r.checkpoints, key=lambda c: c.idx):
+        by_round[cp.round] = cp.correct
+    has_answer = r.final_response is not None
+    return Outcome(
+        strategy=r.strategy,
+        sample_id=r.sample_id,
+        correct_by_round=[by_round[k] for k in sorted(by_round)],
+        final_correct=r.final_correct and has_answer,
+        has_answer=has_answer,
+        calls=r.calls,
+        cache_hits=r.cache_hits,
+        prompt_tokens=r.prompt_tokens,
+        completion_tokens=r.completion_tokens,
+        cached_tokens=r.cached_tokens,
+        cost_usd=r.cost_usd,
+        wall_s=r.wall_s,
+        feedback_kinds=r.feedback_kinds,
+        oracle_assisted=r.oracle_assisted,
+        stop_reason=r.stop_reason,
+        error=r.error,
+        baseline_of=r.baseline_of,
+        budget_mode=r.budget_mode,
+    )
+
+
+def get_run_or_fail(store: Store, run_id: str) -> RunRecord:
+    run = store.get_run(run_id)
+    if run is None:
+        raise ConfigError(f"no run {run_id!r} in {store.path} (see `reflectlab runs`)")
+    return run
+
+
+def summarize_stored_run(
+    store: Store, run_id: str, *, baseline: str | None = None, seed: int = 0
+) -> tuple[RunRecord, RunSummary]:
+    run = get_run_or_fail(store, run_id)
+    outcomes = [outcome_from_result(r) for r in store.results(run.run_id)]
+    if not outcomes:
+        raise ConfigError(f"run {run.run_id} has no finished samples yet")
+    return run, summarize_run(outcomes, baseline=baseline, seed=seed)
+
+
+def summary_json(run: RunRecord, summary: RunSummary) -> dict[str, Any]:
+    """The JSON object ``reflectlab run --json`` prints."""
+    return {
+        "run_id": run.run_id,
+        "status": run.status,
+        "task": run.task,
+        "model": run.model,
+        "config": run.config,
+        "progress": {"done": run.n_done, "expected": run.n_expected},
+        **summary.model_dump(mode="json"),
+    }

@@ -1,0 +1,323 @@
+"""Run tables: runs, samples, results (one per strategy x sample) and their checkpoints.
+
+A result and its checkpoints are written in one transaction when the sample finishes, so a
+killed run never leaves half a sample behind; ``finished`` tells a resumed run what to skip.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class RunRecord(BaseModel):
+    run_id: str
+    created_at: float
+    updated_at: float
+    status: str
+    task: str
+    model: str
+    strategies: list[str]
+    n_samples: int
+    n_expected: int
+    config: dict[str, Any]
+    versions: dict[str, Any]
+    error: str | None = None
+    n_done: int = 0
+
+
+class CheckpointRecord(BaseModel):
+    idx: int
+    round: int
+    response: str
+    correct: bool
+    score: float = 0.0
+    answer: str | None = None
+    reason: str | None = None
+    note: str | None = None
+    calls: int = 0
+    tokens: int = 0
+
+
+class ResultRecord(BaseModel):
+    run_id: str
+    strategy: str
+    sample_id: str
+    baseline_of: str | None = None
+    budget_mode: str | None = None
+    final_response: str | None
+    final_correct: bool
+    final_answer: str | None = None
+    final_reason: str | None = None
+    stop_reason: str
+    error: str | None = None
+    oracle_assisted: bool = False
+    feedback_kinds: list[str] = Field(default_factory=list)
+    calls: int = 0
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    cost_usd: float = 0.0
+    wall_s: float = 0.0
+    detail: dict[str, Any] = Field(default_factory=dict)
+    finished_at: float = 0.0
+    checkpoints: list[CheckpointRecord] = Field(default_factory=list)
+
+
+class SampleRecord(BaseModel):
+    sample_id: str
+    position: int
+    input: str
+    target: Any = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+_RUN_COLS = (
+    "run_id, created_at, updated_at, status, task, model, strategies, n_samples, n_expected, "
+    "config_json, versions_json, error"
+)
+
+
+class RunTables:
+    """Mixed into :class:`reflectlab.store.Store`."""
+
+    db: sqlite3.Connection
+
+    def create_run(self, run: RunRecord, samples: list[SampleRecord]) -> None:
+        with self._tx():
+            self.db.execute(
+                f"INSERT INTO runs ({_RUN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run.run_id,
+                    run.created_at,
+                    run.updated_at,
+                    run.status,
+                    run.task,
+                    run.model,
+                    json.dumps(run.strategies),
+                    run.n_samples,
+                    run.n_expected,
+                    json.dumps(run.config),
+                    json.dumps(run.versions),
+                    run.error,
+                ),
+            )
+            self.db.executemany(
+                "INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        run.run_id,
+                        s.sample_id,
+                        s.position,
+                        s.input,
+                        json.dumps(s.target, default=str),
+                        json.dumps(s.metadata, default=str),
+                    )
+                    for s in samples
+                ],
+            )
+
+    def set_run_status(self, run_id: str, status: str, error: str | None = None) -> None:
+        self.db.execute(
+            "UPDATE runs SET status = ?, error = ?, updated_at = ? WHERE run_id = ?",
+            (status, error, time.time(), run_id),
+        )
+
+    def update_run_expected(self, run_id: str, n_expected: int) -> None:
+        self.db.execute("UPDATE runs SET n_expected = ? WHERE run_id = ?", (n_expected, run_id))
+
+    def _run_from_row(self, row: tuple[Any, ...], n_done: int) -> RunRecord:
+        return RunRecord(
+            run_id=row[0],
+            created_at=row[1],
+            updated_at=row[2],
+            status=row[3],
+            task=row[4],
+            model=row[5],
+            strategies=json.loads(row[6]),
+            n_samples=row[7],
+            n_expected=row[8],
+            config=json.loads(row[9]),
+            versions=json.loads(row[10]),
+            error=row[11],
+            n_done=n_done,
+        )
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        row = self.db.execute(
+            f"SELECT {_RUN_COLS} FROM runs WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        if row is None:
+            matches = self.db.execute(
+                f"SELECT {_RUN_COLS} FROM runs WHERE run_id LIKE ? LIMIT 2", (run_id + "%",)
+            ).fetchall()
+            if len(matches) != 1:
+                return None
+            row = matches[0]
+        done = self.db.execute(
+            "SELECT COUNT(*) FROM results WHERE run_id = ?", (row[0],)
+        ).fetchone()[0]
+        return self._run_from_row(row, done)
+
+    def list_runs(self, limit: int = 50) -> list[RunRecord]:
+        rows = self.db.execute(
+            f"SELECT {_RUN_COLS} FROM runs ORDER BY created_at DESC LIMIT ?", (limit,)
+        ).fetchall()
+        done = dict(self.db.execute("SELECT run_id, COUNT(*) FROM results GROUP BY run_id"))
+        return [self._run_from_row(r, done.get(r[0], 0)) for r in rows]
+
+    def run_samples(self, run_id: str) -> list[SampleRecord]:
+        return [
+            SampleRecord(
+                sample_id=r[0],
+                position=r[1],
+                input=r[2],
+                target=json.loads(r[3]),
+                metadata=json.loads(r[4]),
+            )
+            for r in self.db.execute(
+                "SELECT sample_id, position, input, target_json, metadata_json FROM samples "
+                "WHERE run_id = ? ORDER BY position",
+                (run_id,),
+            )
+        ]
+
+    def finished(self, run_id: str) -> set[tuple[str, str]]:
+        """(strategy, sample_id) pairs already finished in this run."""
+        return {
+            (r[0], r[1])
+            for r in self.db.execute(
+                "SELECT strategy, sample_id FROM results WHERE run_id = ?", (run_id,)
+            )
+        }
+
+    def save_result(self, result: ResultRecord) -> None:
+        r = result
+        with self._tx():
+            self.db.execute(
+                "INSERT OR REPLACE INTO results VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    r.run_id,
+                    r.strategy,
+                    r.sample_id,
+                    r.baseline_of,
+                    r.budget_mode,
+                    r.final_response,
+                    int(r.final_correct),
+                    r.final_answer,
+                    r.final_reason,
+                    r.stop_reason,
+                    r.error,
+                    int(r.oracle_assisted),
+                    json.dumps(r.feedback_kinds),
+                    r.calls,
+                    r.cache_hits,
+                    r.prompt_tokens,
+                    r.completion_tokens,
+                    r.cached_tokens,
+                    r.cost_usd,
+                    r.wall_s,
+                    json.dumps(r.detail, default=str),
+                    r.finished_at or time.time(),
+                ),
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        r.run_id,
+                        r.strategy,
+                        r.sample_id,
+                        c.idx,
+                        c.round,
+                        c.response,
+                        int(c.correct),
+                        c.score,
+                        c.answer,
+                        c.reason,
+                        c.note,
+                        c.calls,
+                        c.tokens,
+                    )
+                    for c in r.checkpoints
+                ],
+            )
+            self.db.execute(
+                "UPDATE runs SET updated_at = ? WHERE run_id = ?", (time.time(), r.run_id)
+            )
+
+    def results(self, run_id: str, *, with_checkpoints: bool = True) -> list[ResultRecord]:
+        cols = (
+            "run_id, strategy, sample_id, baseline_of, budget_mode, final_response, "
+            "final_correct, final_answer, final_reason, stop_reason, error, oracle_assisted, "
+            "feedback_kinds, calls, cache_hits, prompt_tokens, completion_tokens, "
+            "cached_tokens, cost_usd, wall_s, detail_json, finished_at"
+        )
+        out: list[ResultRecord] = []
+        for row in self.db.execute(
+            f"SELECT {cols} FROM results r WHERE run_id = ? ORDER BY strategy, "
+            "(SELECT position FROM samples s WHERE s.run_id = r.run_id "
+            "AND s.sample_id = r.sample_id)",
+            (run_id,),
+        ):
+            values = dict(zip([c.strip() for c in cols.split(",")], row, strict=True))
+            values["feedback_kinds"] = json.loads(values["feedback_kinds"])
+            values["detail"] = json.loads(values.pop("detail_json"))
+            out.append(ResultRecord.model_validate(values))
+        if with_checkpoints:
+            by_key = {(r.strategy, r.sample_id): r for r in out}
+            for row in self.db.execute(
+                "SELECT strategy, sample_id, idx, round, response, correct, score, answer, "
+                "reason, note, calls, tokens FROM checkpoints WHERE run_id = ? "
+                "ORDER BY strategy, sample_id, idx",
+                (run_id,),
+            ):
+                res = by_key.get((row[0], row[1]))
+                if res is not None:
+                    res.checkpoints.append(
+                        CheckpointRecord(
+                            idx=row[2],
+                            round=row[3],
+                            response=row[4],
+                            correct=bool(row[5]),
+                            score=row[6],
+                            answer=row[7],
+                            reason=row[8],
+                            note=row[9],
+                            calls=row[10],
+                            tokens=row[11],
+                        )
+                    )
+        return out
+
+    def fresh_calls(self, run_id: str) -> set[tuple[str, str, str]]:
+        """(strategy, sample_id, request_hash) of every call this run paid for. After a resume,
+        a cache hit on one of these is that sample's own earlier call, not a free answer."""
+        return {
+            (r[0], r[1], r[2])
+            for r in self.db.execute(
+                "SELECT strategy, sample_id, request_hash FROM calls WHERE run_id = ? "
+                "AND from_cache = 0 AND error IS NULL",
+                (run_id,),
+            )
+        }
+
+    def _tx(self) -> _Transaction:
+        return _Transaction(self.db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
