@@ -1,0 +1,119 @@
+"""Rich tables of a :class:`RunSummary` for the terminal.
+
+Provenance is a column of every table, and oracle assistance is shown in a warning style, so
+a result obtained with gold labels can never be read as self-correction.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+
+from reflectlab.analysis._types import Comparison, RunSummary, StrategySummary
+
+__all__ = ["comparisons_table", "render_summary", "strategies_table"]
+
+WARNING_STYLE = "bold yellow"
+
+
+def _provenance(label: str, oracle: bool) -> Text:
+    return Text(label, style=WARNING_STYLE) if oracle else Text(label)
+
+
+def _accuracy(s: StrategySummary) -> str:
+    return f"{s.accuracy:.2f} [{s.ci_low:.2f}, {s.ci_high:.2f}]"
+
+
+def _by_round(s: StrategySummary) -> str:
+    return "→".join(f"{a:.2f}" for a in s.accuracy_by_round) or "-"
+
+
+def _flips(s: StrategySummary) -> str:
+    """``r→w/w→r`` per round, then the draft-to-final total after a bar."""
+    per_round = "  ".join(f"{f.right_wrong}/{f.wrong_right}" for f in s.flips_by_round)
+    total = f"{s.flips_total.right_wrong}/{s.flips_total.wrong_right}"
+    return f"{per_round} | {total}" if per_round else "-"
+
+
+def _cost(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"${value:.4f}" if value < 100 else f"${value:,.0f}"
+
+
+def _notes(s: StrategySummary) -> str:
+    parts = []
+    if s.no_answer:
+        parts.append(f"{s.no_answer} no answer")
+    if s.errors:
+        parts.append(f"{s.errors} errors")
+    if s.baseline_of:
+        mode = f" {s.budget_mode}" if s.budget_mode else ""
+        parts.append(f"baseline of {s.baseline_of}{mode}")
+    return ", ".join(parts)
+
+
+def strategies_table(summary: RunSummary) -> Table:
+    """One row per strategy: accuracy with its interval, accuracy and flips per round, calls,
+    tokens, cost, provenance."""
+    level = f"{summary.confidence * 100:g}%"
+    table = Table(title="strategies")
+    table.add_column("strategy")
+    table.add_column("provenance")
+    table.add_column("n", justify="right")
+    table.add_column(f"accuracy [{level} CI]", justify="right")
+    table.add_column("by round")
+    table.add_column("flips r→w/w→r | draft→final")
+    table.add_column("calls", justify="right")
+    table.add_column("tokens", justify="right")
+    table.add_column("cost", justify="right")
+    table.add_column("$/correct", justify="right")
+    table.add_column("notes")
+    for s in summary.strategies:
+        table.add_row(
+            s.name,
+            _provenance(s.provenance, s.oracle_assisted),
+            str(s.n),
+            _accuracy(s),
+            _by_round(s),
+            _flips(s),
+            f"{s.calls:,}",
+            f"{s.total_tokens:,}",
+            _cost(s.cost_usd),
+            _cost(s.cost_per_correct),
+            _notes(s),
+        )
+    return table
+
+
+def _comparison_provenance(c: Comparison, summary: RunSummary) -> Text:
+    if c.oracle_assisted:
+        return _provenance("ORACLE-ASSISTED", True)
+    labels = {s.name: s.provenance for s in summary.strategies}
+    return Text(f"{labels.get(c.strategy, '?')} vs {labels.get(c.baseline, '?')}")
+
+
+def comparisons_table(summary: RunSummary) -> Table:
+    """One row per comparison, with its verdict sentence and provenance."""
+    table = Table(title=f"paired comparisons (Holm-corrected, alpha={summary.alpha:g})")
+    table.add_column("provenance")
+    table.add_column("n", justify="right")
+    table.add_column("b/c", justify="right")
+    table.add_column("verdict")
+    for c in summary.comparisons:
+        table.add_row(
+            _comparison_provenance(c, summary),
+            str(c.n_paired),
+            f"{c.b}/{c.c}",
+            Text(c.verdict, style=WARNING_STYLE if c.sets_differ else ""),
+        )
+    return table
+
+
+def render_summary(summary: RunSummary) -> list[Table]:
+    """Tables for ``console.print(*render_summary(summary))``: the strategies, then the
+    comparisons when there are any."""
+    tables = [strategies_table(summary)]
+    if summary.comparisons:
+        tables.append(comparisons_table(summary))
+    return tables
