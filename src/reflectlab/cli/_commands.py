@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from reflectlab.cli import cache, chat, models  # noqa: F401
+from reflectlab.cli import cache, chat, models, strategies  # noqa: F401

@@ -5,8 +5,11 @@ all of them.
 """
 
 from reflectlab.strategy import (  # noqa: F401  (imported to register)
+    best_of_n,
     cot,
     direct,
+    reflexion,
+    retry,
     self_consistency,
     self_refine,
 )
@@ -16,8 +19,14 @@ from reflectlab.strategy._primitives import (
     ask,
     critique,
     critique_and_refine,
+    evaluate_and_revise,
+    feedback_from,
     majority,
+    record_feedback,
+    run_program,
+    same_answer,
     sample_n,
+    tally,
 )
 from reflectlab.strategy._registry import (
     StrategyFn,
@@ -40,11 +49,17 @@ __all__ = [
     "ask",
     "critique",
     "critique_and_refine",
+    "evaluate_and_revise",
+    "feedback_from",
     "get_strategy",
     "list_strategies",
     "majority",
+    "record_feedback",
+    "run_program",
     "run_strategy",
+    "same_answer",
     "sample_n",
     "strategy",
     "strategy_info",
+    "tally",
 ]

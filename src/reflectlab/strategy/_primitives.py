@@ -7,13 +7,16 @@
 - :func:`critique_and_refine`: the feedback -> refine loop of Self-Refine-like methods, with the
   stop rule, checkpoints and round tags in one place.
 - :func:`sample_n`, :func:`majority`: parallel sampling and answer-normalised voting.
+- :func:`evaluate_and_revise`: the generate -> check -> revise loop of retry, Reflexion, CRITIC
+  and ProgCo (the evaluator and the reviser are the strategy's own); :func:`feedback_from` and
+  :func:`record_feedback` keep the provenance of feedback from a configured source.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +24,7 @@ from reflectlab.feedback import (
     Feedback,
     FeedbackKind,
     FeedbackRequest,
+    FeedbackSource,
     VerdictParser,
     parse_verdict,
 )
@@ -182,3 +186,111 @@ def majority(ctx: StrategyContext, responses: list[str]) -> tuple[str, dict[str,
     best = max(votes.values())
     winner = next(a for a in answers if a is not None and votes[a] == best)
     return responses[answers.index(winner)], dict(votes)
+
+
+# -- evaluate -> revise loops, recorded feedback, model-written programs -----------------------
+# (added for best_of_n, retry, reflexion, critic and progco)
+
+Evaluate = Callable[[str, int], Awaitable[Feedback]]
+Revise = Callable[[str, Feedback, int], Awaitable[str]]
+
+
+def tally(ctx: StrategyContext, key: str, n: int = 1) -> None:
+    """Count an event (an unparseable reply, an unknown verdict) in ``ctx.notes[key]``."""
+    ctx.notes[key] = int(ctx.notes.get(key, 0)) + n
+
+
+def record_feedback(ctx: StrategyContext, fb: Feedback) -> Feedback:
+    """Record feedback that did not come through :meth:`StrategyContext.get_feedback` (a
+    configured source, a judge's score) so the run's provenance still lists its kind."""
+    ctx.feedback.append(fb)
+    ctx.feedback_kinds.add(fb.kind)
+    return fb
+
+
+async def feedback_from(
+    ctx: StrategyContext, source: FeedbackSource, request: FeedbackRequest
+) -> Feedback:
+    """Feedback from a specific source instance (e.g. code execution with the strategy's own
+    sandbox limits), recorded like :meth:`StrategyContext.get_feedback` records the default
+    source of a kind."""
+    return record_feedback(ctx, await source(ctx, request))
+
+
+def same_answer(ctx: StrategyContext, a: str, b: str) -> bool:
+    """Whether two replies give the same answer after the task's extraction (the raw text is
+    compared when neither has an extractable answer)."""
+    ea, eb = ctx.task.extract(ctx.sample, a).value, ctx.task.extract(ctx.sample, b).value
+    if ea is None and eb is None:
+        return a.strip() == b.strip()
+    return ea == eb
+
+
+async def evaluate_and_revise(
+    ctx: StrategyContext,
+    response: str,
+    *,
+    max_rounds: int,
+    evaluate: Evaluate,
+    revise: Revise,
+    stop_on_correct: bool = True,
+    stop_when_unchanged: int = 0,
+) -> str:
+    """The generate -> check -> revise loop shared by retry, Reflexion, CRITIC and ProgCo.
+
+    Each round k (1..max_rounds, capped by the budget's ``max_rounds``): ``evaluate(response,
+    k)`` gives feedback on the current answer; if its verdict is "correct" (and
+    ``stop_on_correct``) the loop stops; otherwise ``revise(response, feedback, k)`` produces
+    the next answer — a fresh sample, a reflection-guided trial, a tool-guided correction —
+    which is checkpointed as round k. With ``stop_when_unchanged=n`` the loop also stops after
+    n consecutive revisions that kept the (extracted) answer (CRITIC's rule). When the verdict
+    can stop the loop, an "unknown" one never does and is counted in
+    ``ctx.notes["unknown_verdicts"]``.
+    """
+    rounds = min(max_rounds, ctx.budget.max_rounds)
+    unchanged = 0
+    for k in range(1, rounds + 1):
+        fb = await evaluate(response, k)
+        if stop_on_correct and fb.verdict == "unknown":
+            tally(ctx, "unknown_verdicts")
+        if stop_on_correct and fb.verdict == "correct":
+            ctx.notes["stop_reason"] = f"feedback said correct in round {k}"
+            return response
+        revised = await revise(response, fb, k)
+        ctx.checkpoint(revised, round=k)
+        unchanged = unchanged + 1 if same_answer(ctx, response, revised) else 0
+        response = revised
+        if stop_when_unchanged and unchanged >= stop_when_unchanged:
+            ctx.notes["stop_reason"] = f"answer unchanged in round {k}"
+            return response
+    ctx.notes.setdefault("stop_reason", f"max_rounds={rounds}")
+    return response
+
+
+async def run_program(
+    ctx: StrategyContext,
+    program: str | None,
+    source: FeedbackSource,
+    *,
+    response: str,
+    round: int,
+) -> Feedback:
+    """Feedback from running a model-written ``program`` with an execution ``source`` (which
+    runs it in the sandbox, never in-process). A reply with no program in it is not an error:
+    it becomes "unknown" feedback saying so, counted in ``ctx.notes["missing_programs"]``."""
+    if program is None:
+        tally(ctx, "missing_programs")
+        return record_feedback(
+            ctx,
+            Feedback(
+                kind=source.kind,
+                source=source.name,
+                text="No Python program was found in the reply (expected a ```python block), "
+                "so nothing could be run.",
+                verdict="unknown",
+                round=round,
+                details={"reason": "no_program"},
+            ),
+        )
+    request = FeedbackRequest(response=response, round=round, code=program)
+    return await feedback_from(ctx, source, request)
