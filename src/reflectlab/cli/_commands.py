@@ -2,4 +2,7 @@
 
 from __future__ import annotations
 
+import reflectlab.cli.alt_test
+import reflectlab.cli.judge
+import reflectlab.cli.meta_eval  # noqa: F401
 from reflectlab.cli import cache, chat, models, strategies  # noqa: F401

@@ -1,0 +1,189 @@
+"""``reflectlab judge``: judge a JSONL file of items with one protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any, cast
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from reflectlab.cli._app import app
+from reflectlab.cli._common import build_model, console, err_console, open_store, print_json
+from reflectlab.errors import BadRequestError, ConfigError, ContextWindowError
+from reflectlab.judge._gather import gather_limited
+from reflectlab.judge.checklist import ChecklistJudge
+from reflectlab.judge.items import JudgeProtocol, PairwiseItem, PointwiseItem, read_judge_items
+from reflectlab.judge.protocols import Disagreement, PairwiseJudge, PointwiseJudge
+from reflectlab.judge.summary import JudgeSummary, Judgment, summarize_judgments
+from reflectlab.model import Model, capture_calls
+
+_PROTOCOLS = ("pointwise", "pairwise", "reference", "checklist")
+
+
+@app.command()
+def judge(
+    protocol: Annotated[
+        str, typer.Option("--protocol", "-p", help="pointwise | pairwise | reference | checklist")
+    ],
+    model: Annotated[str, typer.Option("--model", "-m", help="Judge model, provider/model.")],
+    input: Annotated[Path, typer.Option("--input", "-i", help="JSONL file of items.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write verdicts (JSONL) here; default stdout."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Summary as JSON.")] = False,
+    scale: Annotated[str, typer.Option("--scale", help="Rating scale LOW-HIGH.")] = "1-10",
+    no_tie: Annotated[
+        bool, typer.Option("--no-tie", help="Pairwise: forbid ties ([[C]] is then unparseable).")
+    ] = False,
+    on_disagreement: Annotated[
+        str,
+        typer.Option(
+            "--on-disagreement", help="Pairwise: what orders that disagree give: inconsistent|tie"
+        ),
+    ] = "inconsistent",
+    max_questions: Annotated[
+        int, typer.Option("--max-questions", min=1, help="Checklist: most questions kept.")
+    ] = 10,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, help="Items judged at once.")
+    ] = 8,
+    temperature: Annotated[float, typer.Option(min=0.0, max=2.0)] = 0.0,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1)] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible server URL."),
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not reuse cached replies.")] = (
+        False
+    ),
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Store path (default: REFLECTLAB_HOME).")
+    ] = None,
+) -> None:
+    """Judge each item of a JSONL file; write one verdict per line and print a summary.
+
+    Items: pointwise/checklist {"id","instruction","response"[,"reference"]}; pairwise
+    {"id","instruction","response_a","response_b"[,"reference"]}; reference: either shape with
+    "reference" required. Every line is validated before the first model call. Verdicts go to
+    --output, else to stdout (the summary then goes to stderr).
+    """
+    if protocol not in _PROTOCOLS:
+        raise ConfigError(f"unknown protocol {protocol!r}; use {', '.join(_PROTOCOLS)}")
+    if on_disagreement not in ("inconsistent", "tie"):
+        raise ConfigError(f"--on-disagreement must be inconsistent or tie, not {on_disagreement!r}")
+    bounds = parse_scale(scale)
+    items = read_judge_items(input, cast(JudgeProtocol, protocol))
+    store = open_store(db)
+    m = build_model(model, store, base_url=base_url, cache=not no_cache)
+    options: dict[str, Any] = {"temperature": temperature, "max_tokens": max_tokens}
+    with capture_calls() as events:
+        rows = asyncio.run(
+            _judge_items(
+                m,
+                protocol,
+                items,
+                concurrency=concurrency,
+                scale=bounds,
+                allow_tie=not no_tie,
+                on_disagreement="tie" if on_disagreement == "tie" else "inconsistent",
+                max_questions=max_questions,
+                options=options,
+            )
+        )
+    judgments = [j for _, j in rows]
+    summary = summarize_judgments(
+        protocol, judgments, events=[e for e in events if e.role == "judge"]
+    )
+    lines = [json.dumps(record, ensure_ascii=False) + "\n" for record, _ in rows]
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text("".join(lines), encoding="utf-8")
+    else:
+        sys.stdout.write("".join(lines))
+    _print_summary(summary, as_json=as_json, to_stderr=output is None)
+
+
+def parse_scale(text: str) -> tuple[int, int]:
+    """``"1-10"`` -> ``(1, 10)``."""
+    low, sep, high = text.partition("-")
+    try:
+        bounds = (int(low), int(high))
+    except ValueError:
+        bounds = None
+    if not sep or bounds is None or bounds[0] >= bounds[1]:
+        raise ConfigError(f"--scale must look like LOW-HIGH with integers LOW < HIGH, got {text!r}")
+    return bounds
+
+
+async def _judge_items(
+    m: Model,
+    protocol: str,
+    items: list[PointwiseItem] | list[PairwiseItem],
+    *,
+    concurrency: int,
+    scale: tuple[int, int],
+    allow_tie: bool,
+    on_disagreement: Disagreement,
+    max_questions: int,
+    options: dict[str, Any],
+) -> list[tuple[dict[str, Any], Judgment | None]]:
+    pointwise = PointwiseJudge(m, scale=scale, **options)
+    pairwise = PairwiseJudge(m, allow_tie=allow_tie, on_disagreement=on_disagreement, **options)
+    checklist = ChecklistJudge(m, max_questions=max_questions, **options)
+
+    async def one(item: PointwiseItem | PairwiseItem) -> tuple[dict[str, Any], Judgment | None]:
+        try:
+            result: Judgment
+            if isinstance(item, PairwiseItem):
+                result = await pairwise.judge(
+                    item.instruction, item.response_a, item.response_b, reference=item.reference
+                )
+            elif protocol == "checklist":
+                result = await checklist.judge(item.instruction, item.response)
+            else:
+                result = await pointwise.judge(
+                    item.instruction, item.response, reference=item.reference
+                )
+        except (ContextWindowError, BadRequestError) as exc:
+            # About this item (too long, rejected): record it, judge the rest.
+            return {"id": item.id, "protocol": protocol, "error": str(exc)}, None
+        return {"id": item.id, **result.model_dump(mode="json")}, result
+
+    try:
+        return await gather_limited([partial(one, item) for item in items], concurrency)
+    finally:
+        await m.aclose()
+
+
+def _print_summary(summary: JudgeSummary, *, as_json: bool, to_stderr: bool) -> None:
+    if as_json:
+        text = json.dumps(summary.model_dump(mode="json"), indent=2, ensure_ascii=False)
+        if to_stderr:
+            sys.stderr.write(text + "\n")
+        else:
+            print_json(summary.model_dump(mode="json"))
+        return
+    table = Table(title=escape(f"judge: {summary.protocol} ({summary.judge})"), show_header=False)
+    table.add_row("items", str(summary.n))
+    if summary.n_errors:
+        table.add_row("model errors", str(summary.n_errors))
+    table.add_row("unparseable", str(summary.unparseable))
+    if summary.mean_score is not None:
+        table.add_row("mean score", f"{summary.mean_score:.3f}")
+    for label, count in summary.distribution.items():
+        table.add_row(f"  {escape(label)}", str(count))
+    if summary.positional_consistency is not None:
+        table.add_row(
+            "positional consistency",
+            f"{summary.positional_consistency:.3f} (of {summary.n_both_orders_parsed})",
+        )
+    table.add_row("calls (cached)", f"{summary.calls} ({summary.cache_hits})")
+    table.add_row("tokens in / out", f"{summary.prompt_tokens} / {summary.completion_tokens}")
+    (err_console if to_stderr else console).print(table)

@@ -1,0 +1,141 @@
+"""``reflectlab meta-eval``: how good is a pairwise judge? Accuracy, positional agreement, kappa."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, cast
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from reflectlab.cli._app import app
+from reflectlab.cli._common import build_model, console, open_store, print_json
+from reflectlab.errors import ConfigError
+from reflectlab.judge.formats import PairwiseExample, PairwiseVerdicts
+from reflectlab.judge.meta import (
+    MetaEvalReport,
+    PairsFormat,
+    judge_pairs,
+    meta_eval_report,
+    read_pairs,
+    read_verdicts,
+)
+from reflectlab.judge.protocols import PairwiseJudge, PairwiseJudgment
+from reflectlab.model import Model
+
+
+@app.command("meta-eval")
+def meta_eval(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="llmbar | judgebench | jsonl")],
+    pairs: Annotated[
+        Path | None,
+        typer.Option(
+            "--pairs",
+            help="Labelled pairs: LLMBar dataset.json, JudgeBench .jsonl, or JSONL "
+            '{"id","instruction","response_a","response_b","label":"A"|"B"}.',
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Run this judge on the pairs.")
+    ] = None,
+    verdicts: Annotated[
+        Path | None,
+        typer.Option(
+            "--verdicts",
+            help="Existing verdicts: LLMBar result.json, JudgeBench output .jsonl, or the JSONL "
+            "of `reflectlab judge --protocol pairwise`.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="With --model: write verdicts (JSONL).")
+    ] = None,
+    tie: Annotated[
+        bool | None,
+        typer.Option(
+            "--tie/--no-tie",
+            help="With --model: allow ties (default: no for llmbar, whose pairs force a choice).",
+        ),
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="First N pairs only.")] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1)] = 8,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible server URL."),
+    ] = None,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Store path (default: REFLECTLAB_HOME).")
+    ] = None,
+) -> None:
+    """Meta-evaluate a pairwise judge against gold labels, running it (--model) or reading its
+    verdicts (--verdicts). Reports the benchmark's headline accuracy (LLMBar: mean over both
+    orders; JudgeBench: net vote over both orders; jsonl: correct in both orders), positional
+    agreement and Cohen's kappa."""
+    if fmt not in ("llmbar", "judgebench", "jsonl"):
+        raise ConfigError(f"unknown --format {fmt!r}; use llmbar, judgebench or jsonl")
+    kind = cast(PairsFormat, fmt)
+    if (model is None) == (verdicts is None):
+        raise ConfigError("give exactly one of --model (run a judge) or --verdicts (read them)")
+    if model is not None and pairs is None:
+        raise ConfigError("--model needs --pairs (the pairs to judge)")
+    examples = read_pairs(pairs, kind) if pairs is not None else None
+    if verdicts is not None:
+        if output is not None:
+            raise ConfigError("--output writes the verdicts of --model; with --verdicts drop it")
+        read = read_verdicts(verdicts, kind, examples)
+        report = meta_eval_report(read[:limit] if limit is not None else read, kind)
+    else:
+        assert model is not None and examples is not None
+        store = open_store(db)
+        m = build_model(model, store, base_url=base_url)
+        allow_tie = tie if tie is not None else kind != "llmbar"
+        judge = PairwiseJudge(m, allow_tie=allow_tie, max_tokens=max_tokens)
+        chosen = examples[:limit] if limit is not None else examples
+        results = asyncio.run(_run(judge, m, chosen, concurrency))
+        if output is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(
+                "".join(
+                    json.dumps({"id": v.id, "gold": v.gold, **j.model_dump(mode="json")}) + "\n"
+                    for v, j in results
+                ),
+                encoding="utf-8",
+            )
+        report = meta_eval_report([v for v, _ in results], kind)
+    if as_json:
+        print_json(report.model_dump(mode="json"))
+    else:
+        _print_report(report)
+
+
+async def _run(
+    judge: PairwiseJudge, m: Model, examples: list[PairwiseExample], concurrency: int
+) -> list[tuple[PairwiseVerdicts, PairwiseJudgment]]:
+    try:
+        return await judge_pairs(judge, examples, concurrency=concurrency)
+    finally:
+        await m.aclose()
+
+
+def _print_report(report: MetaEvalReport) -> None:
+    meta = report.meta
+    table = Table(title=f"meta-eval ({report.format}, {report.n} pairs)", show_header=False)
+    table.add_row("accuracy", f"{report.accuracy:.4f}  ({escape(report.accuracy_rule)})")
+    table.add_row("  original order", f"{meta.accuracy_original:.4f}")
+    table.add_row("  swapped order", f"{meta.accuracy_swapped:.4f}")
+    table.add_row("  both orders", f"{meta.accuracy_both:.4f}")
+    table.add_row("  net vote", f"{meta.net_vote_accuracy:.4f}")
+    table.add_row("positional agreement", f"{report.positional_agreement:.4f}")
+    table.add_row("kappa vs gold", _opt(report.kappa_vs_gold))
+    table.add_row("kappa original vs swapped", _opt(report.kappa_orders))
+    table.add_row("unparsed verdicts", str(meta.unparsed))
+    table.add_row("ties", str(meta.ties))
+    console.print(table)
+
+
+def _opt(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.4f}"
