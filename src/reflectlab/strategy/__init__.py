@@ -7,10 +7,15 @@ all of them.
 from reflectlab.strategy import (  # noqa: F401  (imported to register)
     best_of_n,
     cot,
+    debate,
+    decrim,
     direct,
+    dual_model,
+    mad,
     reflexion,
     retry,
     self_consistency,
+    self_contrast,
     self_refine,
 )
 from reflectlab.strategy._context import Budget, Checkpoint, StrategyContext
