@@ -6,3 +6,4 @@ import reflectlab.cli.alt_test
 import reflectlab.cli.judge
 import reflectlab.cli.meta_eval  # noqa: F401
 from reflectlab.cli import cache, chat, models, strategies  # noqa: F401
+from reflectlab.cli import score, tasks  # noqa: F401

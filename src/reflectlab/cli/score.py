@@ -1,0 +1,78 @@
+"""``reflectlab score``: score existing outputs against a task, without calling any model."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.table import Table
+
+from reflectlab.cli._app import app
+from reflectlab.cli._common import console, print_json
+from reflectlab.errors import ConfigError
+from reflectlab.task import get_task, load_responses, score_report
+
+
+def parse_task_options(pairs: list[str] | None) -> dict[str, Any]:
+    """``KEY=VALUE`` strings to options; a value that reads as JSON (``20``, ``true``,
+    ``null``) is taken as such, anything else as a string."""
+    options: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"task option {pair!r}: expected KEY=VALUE")
+        try:
+            options[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key.strip()] = value
+    return options
+
+
+@app.command("score")
+def score(
+    task: Annotated[
+        str, typer.Option("--task", "-t", help="Task spec, e.g. gsm8k:test.jsonl (see: tasks).")
+    ],
+    responses: Annotated[
+        Path,
+        typer.Option("--responses", "-r", help='JSONL file of {"id": ..., "response": ...} rows.'),
+    ],
+    task_option: Annotated[
+        list[str] | None,
+        typer.Option("--task-option", "-o", help="Task option KEY=VALUE (repeatable)."),
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, help="Replies scored at once.")
+    ] = 32,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print n, correct, accuracy and per-item scores.")
+    ] = False,
+) -> None:
+    """Score existing replies: accuracy, per-item results (and IFEval's four accuracies)."""
+    resolved = get_task(task, **parse_task_options(task_option))
+    rows = load_responses(responses, resolved)
+    report = asyncio.run(score_report(resolved, rows, concurrency=concurrency))
+    if as_json:
+        print_json(report.to_json())
+        return
+    console.print(
+        f"task: {report.task}   n: {report.n}   correct: {report.correct}   "
+        f"accuracy: {report.accuracy:.2%}"
+    )
+    for name, value in report.metrics.items():
+        console.print(f"{name}: {value:.2%}")
+    wrong = [item for item in report.per_item if not item.correct]
+    if wrong:
+        table = Table(
+            title=f"incorrect ({len(wrong)}; first 20)", box=box.SIMPLE_HEAD, show_edge=False
+        )
+        table.add_column("id", no_wrap=True)
+        table.add_column("answer", overflow="fold")
+        table.add_column("reason", overflow="fold")
+        for item in wrong[:20]:
+            table.add_row(item.id, item.answer or "-", (item.reason or "-")[:300])
+        console.print(table)

@@ -1,0 +1,146 @@
+"""Tasks from the user's own files: JSONL, CSV, or anything Hugging Face ``datasets`` reads.
+
+Each row gives an input, a gold target and optionally an id (by default the 0-based row
+number, as for GSM8K). The answer type picks the scorer: ``numeric`` (normalised numbers),
+``exact`` (normalised text) or ``regex`` (the target is a pattern). Every row is read and
+validated when the task is made, so a malformed row is an :class:`~reflectlab.errors.InputError`
+naming the file, line and field before any model is called.
+
+Example::
+
+    task = get_task("jsonl:qa.jsonl", input_field="question", target_field="answer",
+                    answer="numeric")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from reflectlab.errors import ConfigError, InputError
+from reflectlab.task._base import Extracted, Sample, Score, Task
+from reflectlab.task._options import TaskOptions
+from reflectlab.task._rows import read_csv, read_hf_dataset, read_jsonl, require_field
+from reflectlab.task._scorers import ANSWER_SCORERS, AnswerScorer, Scorer
+
+__all__ = ["CsvOptions", "FileTask", "FileTaskOptions", "HFOptions"]
+
+FileFormat = Literal["jsonl", "csv", "hf"]
+
+
+class FileTaskOptions(TaskOptions):
+    """Which fields hold what, and how answers are compared."""
+
+    input_field: str = "input"
+    target_field: str = "target"
+    #: Field holding a unique id; ``None``: the 0-based row number.
+    id_field: str | None = None
+    answer: Literal["numeric", "exact", "regex"] = "exact"
+    #: The answer-format line appended to every prompt; ``None``: the scorer's default,
+    #: ``""``: none (the input already says how to answer).
+    instruction: str | None = None
+
+
+class CsvOptions(FileTaskOptions):
+    delimiter: str = ","
+
+
+class HFOptions(FileTaskOptions):
+    split: str = "train"
+
+
+class FileTask(Task):
+    """A question-answer task loaded from a file (see the module docstring)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        fmt: FileFormat = "jsonl",
+        options: FileTaskOptions | None = None,
+        scorer: Scorer | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.fmt = fmt
+        self.options = options or FileTaskOptions()
+        self.name = f"{fmt}:{self.path.name}"
+        self.answer_scorer: AnswerScorer = ANSWER_SCORERS[self.options.answer]()
+        self.answer_kind = self.answer_scorer.kind
+        if scorer is not None and not isinstance(scorer, Scorer):
+            raise ConfigError(
+                f"scorer must be an async callable (sample, response), got {scorer!r}"
+            )
+        #: What :meth:`score` calls: the answer scorer, or a custom one (e.g. model-graded).
+        self.scorer: Scorer = scorer if scorer is not None else self.answer_scorer
+        self._samples = self._load()
+
+    def _rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        if self.fmt == "csv":
+            assert isinstance(self.options, CsvOptions)
+            return read_csv(self.path, delimiter=self.options.delimiter)
+        if self.fmt == "hf":
+            split = self.options.split if isinstance(self.options, HFOptions) else "train"
+            return read_hf_dataset(self.path, split=split)
+        return read_jsonl(self.path)
+
+    def _load(self) -> list[Sample]:
+        opts = self.options
+        samples: list[Sample] = []
+        seen: dict[str, int] = {}
+        for index, (line, row) in enumerate(self._rows()):
+            text = require_field(row, opts.input_field, path=self.path, line=line)
+            raw_target = require_field(
+                row, opts.target_field, path=self.path, line=line, kind=(str, int, float)
+            )
+            try:
+                target = self.answer_scorer.prepare_target(raw_target)
+            except ValueError as error:
+                raise InputError(
+                    str(error), path=str(self.path), line=line, field=opts.target_field
+                ) from None
+            if opts.id_field is None:
+                sample_id = str(index)
+            else:
+                sample_id = str(
+                    require_field(row, opts.id_field, path=self.path, line=line, kind=(str, int))
+                )
+            if sample_id in seen:
+                raise InputError(
+                    f"duplicate id {sample_id!r} (first on line {seen[sample_id]})",
+                    path=str(self.path),
+                    line=line,
+                    field=opts.id_field or "id",
+                )
+            seen[sample_id] = line
+            used = {opts.input_field, opts.target_field, opts.id_field}
+            metadata = {k: v for k, v in row.items() if k not in used}
+            metadata["line"] = line
+            samples.append(Sample(id=sample_id, input=text, target=target, metadata=metadata))
+        if not samples:
+            raise InputError("no rows", path=str(self.path))
+        return samples
+
+    def samples(self) -> list[Sample]:
+        return self._samples
+
+    def format_prompt(self, sample: Sample) -> str:
+        instruction = self.options.instruction
+        if instruction is None:
+            instruction = self.answer_scorer.instruction()
+        return f"{sample.input}\n\n{instruction}" if instruction else sample.input
+
+    def extract(self, sample: Sample, response: str) -> Extracted:
+        return self.answer_scorer.extract(response)
+
+    async def score(self, sample: Sample, response: str) -> Score:
+        return await self.scorer(sample, response)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            **super().describe(),
+            "path": str(self.path),
+            "format": self.fmt,
+            "answer": self.options.answer,
+            "n": len(self._samples),
+        }

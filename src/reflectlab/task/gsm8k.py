@@ -1,0 +1,115 @@
+"""GSM8K: grade-school math word problems (Cobbe et al. 2021, arXiv:2110.14168).
+
+The data file is OpenAI's ``test.jsonl`` layout: one ``{"question", "answer"}`` object per line,
+the answer a worked solution ending in ``#### <number>``. The sample id is the 0-based line
+number (blank lines are not allowed: they would shift every id). The gold target is the number
+after ``####``, normalised; the worked solution is kept in ``metadata["solution"]`` and never
+reaches a prompt.
+
+Replies are scored by numeric match after :func:`~reflectlab.task.extract_number`: an explicit
+answer (``\\boxed{}``, ``####``, ``Answer:``) is preferred, else the last number in the reply.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from reflectlab.errors import InputError
+from reflectlab.task._base import Extracted, Sample, Score, Task
+from reflectlab.task._numeric import normalize_number
+from reflectlab.task._options import TaskOptions
+from reflectlab.task._rows import read_text, require_field
+from reflectlab.task._scorers import NumericAnswer
+
+__all__ = ["GSM8KOptions", "GSM8KTask", "load_gsm8k"]
+
+_FINAL = re.compile(r"####\s*(.+?)\s*$", re.DOTALL)
+
+PROMPT_SUFFIX = (
+    "Solve the problem step by step. On the last line, write the final answer as a number "
+    "in the form 'Answer: <number>'."
+)
+
+
+class GSM8KOptions(TaskOptions):
+    #: Only the first ``n`` problems (``None``: all).
+    n: int | None = None
+
+
+def load_gsm8k(path: str | Path) -> list[Sample]:
+    """The problems of a GSM8K JSONL file, validated (see the module docstring)."""
+    path = Path(path)
+    samples: list[Sample] = []
+    for index, line in enumerate(read_text(path).splitlines()):
+        number = index + 1
+        if not line.strip():
+            raise InputError(
+                "blank line (sample ids are line numbers, so blank lines are not allowed)",
+                path=str(path),
+                line=number,
+            )
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise InputError(f"not valid JSON: {error.msg}", path=str(path), line=number) from None
+        if not isinstance(row, dict):
+            raise InputError("expected a JSON object", path=str(path), line=number)
+        question = require_field(row, "question", path=path, line=number)
+        answer = require_field(row, "answer", path=path, line=number)
+        match = _FINAL.search(answer)
+        if match is None:
+            raise InputError(
+                "has no final '#### <number>'", path=str(path), line=number, field="answer"
+            )
+        try:
+            target = normalize_number(match.group(1))
+        except ValueError:
+            raise InputError(
+                f"'####' is followed by {match.group(1)!r}, not a number",
+                path=str(path),
+                line=number,
+                field="answer",
+            ) from None
+        samples.append(
+            Sample(
+                id=str(index),
+                input=question,
+                target=target,
+                metadata={"solution": answer[: match.start()].rstrip()},
+            )
+        )
+    if not samples:
+        raise InputError("no problems", path=str(path))
+    return samples
+
+
+class GSM8KTask(Task):
+    """GSM8K from a local ``test.jsonl`` (or any file in its layout)."""
+
+    answer_kind = "number"
+
+    def __init__(self, path: str | Path, options: GSM8KOptions | None = None) -> None:
+        self.path = Path(path)
+        self.options = options or GSM8KOptions()
+        self.name = f"gsm8k:{self.path.name}"
+        self._scorer = NumericAnswer()
+        samples = load_gsm8k(self.path)
+        self._samples = samples if self.options.n is None else samples[: self.options.n]
+
+    def samples(self) -> list[Sample]:
+        return self._samples
+
+    def format_prompt(self, sample: Sample) -> str:
+        return f"{sample.input}\n\n{PROMPT_SUFFIX}"
+
+    def extract(self, sample: Sample, response: str) -> Extracted:
+        return self._scorer.extract(response)
+
+    async def score(self, sample: Sample, response: str) -> Score:
+        return await self._scorer(sample, response)
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "path": str(self.path), "n": len(self._samples)}
