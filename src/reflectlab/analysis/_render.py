@@ -58,13 +58,13 @@ def strategies_table(summary: RunSummary) -> Table:
     tokens, cost, provenance."""
     level = f"{summary.confidence * 100:g}%"
     table = Table(title="strategies")
-    table.add_column("strategy")
+    table.add_column("strategy", no_wrap=True)
     table.add_column("provenance")
     table.add_column("n", justify="right")
     table.add_column(f"accuracy [{level} CI]", justify="right")
     table.add_column("by round")
     table.add_column("flips r→w/w→r | draft→final")
-    table.add_column("calls", justify="right")
+    table.add_column("calls (+cached)", justify="right")
     table.add_column("tokens", justify="right")
     table.add_column("cost", justify="right")
     table.add_column("$/correct", justify="right")
@@ -77,7 +77,7 @@ def strategies_table(summary: RunSummary) -> Table:
             _accuracy(s),
             _by_round(s),
             _flips(s),
-            f"{s.calls:,}",
+            f"{s.calls:,}" + (f" (+{s.cache_hits:,})" if s.cache_hits else ""),
             f"{s.total_tokens:,}",
             _cost(s.cost_usd),
             _cost(s.cost_per_correct),

@@ -13,7 +13,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
 
 from reflectlab.errors import ConfigError, InputError
 
@@ -47,6 +46,8 @@ def wilson_interval(correct: int, n: int, confidence: float = 0.95) -> tuple[flo
         raise InputError(f"correct must be between 0 and n={n}, got {correct}", field="correct")
     if n == 0:
         return 0.0, 1.0
+    from scipy import stats  # imported here: scipy.stats costs ~1 s at start-up
+
     z = float(stats.norm.ppf(0.5 + confidence / 2.0))
     p = correct / n
     z2n = z * z / n
@@ -70,6 +71,8 @@ def mcnemar_exact(b: int, c: int) -> float:
         raise InputError(f"discordant counts must be >= 0, got b={b}, c={c}", field="b/c")
     if b + c == 0:
         return 1.0
+    from scipy import stats  # imported here: scipy.stats costs ~1 s at start-up
+
     return float(stats.binomtest(b, b + c, 0.5, alternative="two-sided").pvalue)
 
 

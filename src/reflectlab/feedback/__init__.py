@@ -14,12 +14,27 @@ from reflectlab.feedback._base import (
     VerdictParser,
     parse_verdict,
 )
+from reflectlab.feedback._execution import (
+    FAIL_MARKER,
+    PASS_MARKER,
+    CalculatorFeedback,
+    CodeExecutionFeedback,
+    check_arithmetic,
+    evaluate_arithmetic,
+    execution_verdict,
+    extract_python_code,
+    format_execution,
+)
 from reflectlab.feedback._model_sources import CriticFeedback, IntrinsicFeedback
 from reflectlab.feedback._oracle import OracleFeedback
 from reflectlab.feedback._tool import TaskCheckFeedback
 
 __all__ = [
+    "FAIL_MARKER",
     "FEEDBACK_KINDS",
+    "PASS_MARKER",
+    "CalculatorFeedback",
+    "CodeExecutionFeedback",
     "CriticFeedback",
     "Feedback",
     "FeedbackContext",
@@ -31,7 +46,12 @@ __all__ = [
     "TaskCheckFeedback",
     "Verdict",
     "VerdictParser",
+    "check_arithmetic",
+    "evaluate_arithmetic",
+    "execution_verdict",
+    "extract_python_code",
     "feedback_source",
+    "format_execution",
     "parse_verdict",
 ]
 

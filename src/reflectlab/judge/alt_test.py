@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from scipy import stats
 
 from reflectlab.errors import ConfigError, InputError
 from reflectlab.judge._base import FrozenResult, Label
@@ -224,6 +223,8 @@ def one_sided_t_pvalue(d: Sequence[float], epsilon: float) -> float:
     if sd == 0.0:
         return 0.0 if mean < epsilon else 1.0
     t = (mean - epsilon) / (sd / math.sqrt(n))
+    from scipy import stats  # imported here: scipy.stats costs ~1 s at start-up
+
     return float(stats.t.cdf(t, df=n - 1))
 
 

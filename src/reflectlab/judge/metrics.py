@@ -31,7 +31,6 @@ from typing import Literal
 
 import krippendorff as _krippendorff
 import numpy as np
-from scipy import stats
 
 from reflectlab.errors import ConfigError
 from reflectlab.judge._base import FrozenResult, Label, ratio
@@ -342,6 +341,8 @@ def _correlation(
             n_dropped=dropped,
             note="one side is constant: the correlation is undefined",
         )
+    from scipy import stats  # imported here: scipy.stats costs ~1 s at start-up
+
     if method == "spearman":
         result = stats.spearmanr(xs, ys)
     else:

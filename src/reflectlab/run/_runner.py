@@ -33,7 +33,7 @@ from reflectlab.strategy import (
     run_strategy,
     strategy_info,
 )
-from reflectlab.task import Sample, Score, Task
+from reflectlab.task import Sample, Score, Task, get_task
 
 ProgressHook = Callable[[ResultRecord], None]
 
@@ -56,13 +56,6 @@ def _versions(config: RunConfig, task: Task) -> dict[str, Any]:
             "prompts_sha256": hashlib.sha256("\n".join(prompts).encode()).hexdigest()[:16],
         }
     return out
-
-
-def get_task(spec: str, **options: Any) -> Task:
-    from reflectlab.task import get_task as resolve  # type: ignore[attr-defined]
-
-    task: Task = resolve(spec, **options)
-    return task
 
 
 def load_task(config: RunConfig) -> tuple[Task, list[Sample]]:

@@ -48,7 +48,16 @@ def summarize_stored_run(
     store: Store, run_id: str, *, baseline: str | None = None, seed: int = 0
 ) -> tuple[RunRecord, RunSummary]:
     run = get_run_or_fail(store, run_id)
-    outcomes = [outcome_from_result(r) for r in store.results(run.run_id)]
+    # The run's own order: each strategy as configured, its compute-matched baselines after it.
+    order = {name: i for i, name in enumerate(run.strategies)}
+
+    def position(r: ResultRecord) -> tuple[int, int, str]:
+        if r.baseline_of is not None:
+            return order.get(r.baseline_of, len(order)), 1, r.strategy
+        return order.get(r.strategy, len(order)), 0, r.strategy
+
+    results = sorted(store.results(run.run_id), key=position)
+    outcomes = [outcome_from_result(r) for r in results]
     if not outcomes:
         raise ConfigError(f"run {run.run_id} has no finished samples yet")
     return run, summarize_run(outcomes, baseline=baseline, seed=seed)

@@ -7,11 +7,13 @@ all of them.
 from reflectlab.strategy import (  # noqa: F401  (imported to register)
     best_of_n,
     cot,
+    critic,
     debate,
     decrim,
     direct,
     dual_model,
     mad,
+    progco,
     reflexion,
     retry,
     self_consistency,

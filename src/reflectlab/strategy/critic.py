@@ -1,0 +1,148 @@
+"""``critic``: verify with a tool, critique, correct; until the answer stops changing.
+
+Gou et al. 2023, "CRITIC: Large Language Models Can Self-Correct with Tool-Interactive
+Critiquing" (ICLR 2024). Procedure: the model drafts an answer (role "draft", round 0); each
+round k it (1) verifies the current answer by interacting with a tool, (2) critiques the answer
+in the light of the tool's output ("What's the problem with the above answer?": plausibility
+first, then each step; role "feedback") and (3) writes a corrected answer (role "refine",
+checkpointed as round k). It stops when a correction keeps the answer (``patience`` times in a
+row) or after ``max_rounds``.
+
+Tools (``tool``, used when ``use_tool=True``; provenance "tool"):
+
+- ``python`` (default): the model writes a short Python program that recomputes or checks its
+  answer (role "verify"); the program runs in the sandbox — never in this process — with a
+  ``timeout_s`` limit, and its output or error is the evidence the critique reads. This is the
+  paper's code-interpreter verification for math; a program that crashes, loops or is missing
+  is evidence too (a missing one is counted in ``ctx.notes["missing_programs"]``).
+- ``check``: the task's own label-free check (e.g. visible unit tests), no extra call.
+- ``calculator``: the arithmetic claims in the answer, recomputed exactly.
+
+``use_tool=False`` is the paper's "CRITIC w/o Tool" ablation: the same critique prompt without
+any tool output (provenance "intrinsic").
+
+Deviations: in the paper's math setting the answer *is* a program, so executing it is the
+verification; here answers are free text, so the model first writes a checking program (one
+extra call per round). Prompts are zero-shot adaptations of the paper's few-shot ones. The
+paper's QA code stops after two unchanged corrections and its math code runs all iterations;
+the default here stops at the first (``patience=1``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from reflectlab.errors import ConfigError
+from reflectlab.feedback import (
+    CalculatorFeedback,
+    CodeExecutionFeedback,
+    Feedback,
+    FeedbackRequest,
+    extract_python_code,
+)
+from reflectlab.strategy._context import StrategyContext
+from reflectlab.strategy._primitives import (
+    Conversation,
+    ask,
+    critique,
+    evaluate_and_revise,
+    feedback_from,
+    run_program,
+)
+from reflectlab.strategy._registry import StrategyFn, strategy
+
+Tool = Literal["python", "check", "calculator"]
+
+# Gou et al. 2023: verification by the code interpreter (here the model writes the checker).
+VERIFY_PROGRAM_PROMPT = (
+    "Verify the answer above with a tool: write a short Python program that independently "
+    "recomputes the answer from the data in the task (or checks it against every condition of "
+    "the task) and prints what it finds. If the check confirms the answer, end by printing "
+    "'VERDICT: PASS', otherwise 'VERDICT: FAIL'. Reply with a single ```python block."
+)
+# Gou et al. 2023: "What's the problem with the above answer?" — plausibility, then each step.
+CRITIQUE_PROMPT = (
+    "What's the problem with the above answer? First check whether the answer is plausible, "
+    "then check each step of it against the task. Say clearly whether the answer is correct."
+)
+EVIDENCE_HEADERS = {
+    "python": "Output of your verification program:",
+    "check": "Result of the task's own check:",
+    "calculator": "Calculator check of the arithmetic in your answer:",
+}
+# Gou et al. 2023: "Here's a better solution:" after the critique.
+CORRECT_PROMPT = (
+    "Based on this critique, write a better answer to the original task, or the same answer "
+    "again if it is already correct. Give the complete answer in the format the task asks for."
+)
+
+
+@strategy(
+    paper="Gou et al., CRITIC: Large Language Models Can Self-Correct with Tool-Interactive "
+    "Critiquing",
+    year=2023,
+    feedback=("tool", "intrinsic"),
+)
+def critic(
+    max_rounds: int = 3,
+    use_tool: bool = True,
+    tool: Tool = "python",
+    patience: int = 1,
+    timeout_s: float = 10.0,
+) -> StrategyFn:
+    """Draft, then tool-verified critique -> correction until the answer stops changing."""
+    if tool not in EVIDENCE_HEADERS:
+        raise ConfigError(f"critic tool must be one of {sorted(EVIDENCE_HEADERS)}, not {tool!r}")
+    if patience < 0:
+        raise ConfigError(f"patience must be >= 0 (0: never stop early), not {patience}")
+    executor = CodeExecutionFeedback.with_timeout(timeout_s)
+
+    async def run(ctx: StrategyContext) -> str:
+        convo = Conversation.start(ctx)
+
+        async def tool_feedback(response: str, k: int) -> Feedback:
+            if tool == "python":
+                convo.user(VERIFY_PROGRAM_PROMPT)
+                reply = await ask(ctx, convo, role="verify", round=k)
+                program = extract_python_code(reply)
+                return await run_program(ctx, program, executor, response=response, round=k)
+            request = FeedbackRequest(response=response, round=k)
+            if tool == "check":
+                return await ctx.get_feedback("tool", request)
+            return await feedback_from(ctx, CalculatorFeedback(), request)
+
+        async def verify_and_critique(response: str, k: int) -> Feedback:
+            if not use_tool:  # "CRITIC w/o Tool": the same critique, no evidence
+                fb = await critique(
+                    ctx,
+                    "intrinsic",
+                    convo,
+                    response,
+                    round=k,
+                    self_prompt=CRITIQUE_PROMPT,
+                    critic_prompt=CRITIQUE_PROMPT,
+                )
+                convo.user(CRITIQUE_PROMPT).assistant(fb.text)
+                return fb
+            fb = await tool_feedback(response, k)
+            convo.user(f"{EVIDENCE_HEADERS[tool]}\n{fb.text}\n\n{CRITIQUE_PROMPT}")
+            fb.details["critique"] = await ask(ctx, convo, role="feedback", round=k)
+            return fb
+
+        async def correct(response: str, fb: Feedback, k: int) -> str:
+            convo.user(CORRECT_PROMPT)
+            return await ask(ctx, convo, role="refine", round=k)
+
+        draft = await ask(ctx, convo, role="draft", round=0)
+        ctx.checkpoint(draft, round=0)
+        return await evaluate_and_revise(
+            ctx,
+            draft,
+            max_rounds=max_rounds,
+            evaluate=verify_and_critique,
+            revise=correct,
+            stop_on_correct=False,
+            stop_when_unchanged=patience,
+        )
+
+    return run
