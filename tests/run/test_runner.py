@@ -185,3 +185,16 @@ async def test_run_token_budget_stops_scheduling(
     run = store.get_run(run_id)
     assert run is not None and run.status == "budget_exhausted"
     assert run.n_done < 12 and "token budget" in (run.error or "")
+
+
+async def test_critic_strategy_without_critic_model_fails_before_any_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reflectlab.errors import ConfigError
+
+    patch_solver(monkeypatch)
+    store = Store(tmp_path / "r.db")
+    cfg = config(strategies=[StrategySpec(name="self_refine", params={"feedback": "critic"})])
+    with pytest.raises(ConfigError, match="--critic-model"):
+        await start_run(cfg, store)
+    assert store.list_runs() == [] and store.calls() == []

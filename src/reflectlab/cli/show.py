@@ -62,7 +62,9 @@ def runs(
             ]
         )
         return
-    table = Table("run", "created", "status", "task", "model", "strategies", "progress")
+    table = Table("created", "status", "task", "model", "strategies", "progress")
+    table.add_column("run", no_wrap=True)  # ids are what users copy: never wrap them
+    table.columns.insert(0, table.columns.pop())
     for r in records:
         table.add_row(
             r.run_id,

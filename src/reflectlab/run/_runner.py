@@ -376,6 +376,12 @@ async def start_run(
     labels = config.labels()
     for spec in config.strategies:
         get_strategy(spec.name, **spec.params)  # validate names and parameters up front
+        info = strategy_info(spec.name)
+        feedback = spec.params.get("feedback", info.params.get("feedback"))
+        if (feedback == "critic" or info.feedback == ("critic",)) and not config.critic_model:
+            raise ConfigError(
+                f"strategy {spec.display()!r} uses a critic model: pass --critic-model"
+            )
     task, samples = load_task(config)
     run_id = _new_run_id()
     now = time.time()
