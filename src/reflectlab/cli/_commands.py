@@ -7,3 +7,4 @@ import reflectlab.cli.judge
 import reflectlab.cli.meta_eval  # noqa: F401
 from reflectlab.cli import cache, chat, models, strategies  # noqa: F401
 from reflectlab.cli import score, tasks  # noqa: F401
+from reflectlab.cli import report as _report  # noqa: F401

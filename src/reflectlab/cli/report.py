@@ -1,0 +1,47 @@
+"""``reflectlab report``: one self-contained HTML file for a stored run."""
+
+from __future__ import annotations
+
+import webbrowser
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reflectlab.cli._app import app
+from reflectlab.cli._common import console, err_console, open_store
+from reflectlab.report import write_report
+from reflectlab.run import get_run_or_fail
+
+
+@app.command()
+def report(
+    run_id: Annotated[str, typer.Argument(help="Run id (a unique prefix is enough).")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="HTML file to write (default: reflectlab-report-RUN_ID.html)."
+        ),
+    ] = None,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Run store (default: REFLECTLAB_HOME).")
+    ] = None,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open the report in a web browser, if there is one.")
+    ] = False,
+) -> None:
+    """Write the HTML report and trace viewer of a run: summary, plots, paired comparisons
+    and every step of every sample. The file works offline; rendering never calls a model."""
+    store = open_store(db)
+    run = get_run_or_fail(store, run_id)
+    path = write_report(store, run.run_id, output or Path(f"reflectlab-report-{run.run_id}.html"))
+    size = path.stat().st_size
+    console.print(f"wrote {path} ({size / 1_000_000:.1f} MB)")
+    if open_browser:
+        uri = path.resolve().as_uri()
+        try:
+            opened = webbrowser.open(uri)
+        except webbrowser.Error:
+            opened = False
+        if not opened:
+            err_console.print(f"no web browser found here; open {uri} yourself")

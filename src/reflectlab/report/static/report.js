@@ -1,0 +1,416 @@
+/* reflectlab report viewer: draws the Vega-Lite charts and runs the trace viewer.
+ *
+ * Data arrives in inert <script> blocks (JSON, or gzip+base64 decompressed natively with
+ * DecompressionStream). The list pages through an index of rows; a trace chunk is decoded only
+ * when one of its samples is opened. Model-written text is untrusted: it is only ever placed
+ * with textContent / text nodes, never parsed as HTML.
+ */
+(function () {
+  "use strict";
+
+  var PAGE = 50;
+  var FLAG = { correct: 1, rw: 2, wr: 4, oracle: 8, noAnswer: 16, error: 32 };
+
+  function $(id) { return document.getElementById(id); }
+
+  /* el("div", {class: "x"}, "text", node, ...): strings become text nodes, never markup. */
+  function el(tag, attrs) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        var v = attrs[k];
+        if (v === null || v === undefined || v === false) return;
+        if (k === "class") node.className = v;
+        else if (k === "onclick") node.addEventListener("click", v);
+        else node.setAttribute(k, v === true ? "" : String(v));
+      });
+    }
+    for (var i = 2; i < arguments.length; i++) append(node, arguments[i]);
+    return node;
+  }
+  function append(node, child) {
+    if (child === null || child === undefined || child === false) return;
+    if (Array.isArray(child)) { child.forEach(function (c) { append(node, c); }); return; }
+    node.appendChild(typeof child === "object" ? child : document.createTextNode(String(child)));
+  }
+  function text(value, cls) { return el("div", { class: "text" + (cls ? " " + cls : "") }, value); }
+  function fmt(n, digits) {
+    if (n === null || n === undefined) return "-";
+    return Number(n).toLocaleString("en-US", { maximumFractionDigits: digits || 0 });
+  }
+  function readJSON(id) {
+    var node = $(id);
+    return node ? JSON.parse(node.textContent) : null;
+  }
+
+  async function decodeBlock(id) {
+    var node = $(id);
+    if (!node) throw new Error("report block #" + id + " is missing");
+    if (typeof DecompressionStream === "undefined") {
+      throw new Error("this browser cannot decompress the traces (no DecompressionStream); use a current Chrome, Firefox or Safari");
+    }
+    var binary = atob(node.textContent.trim());
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return JSON.parse(await new Response(stream).text());
+  }
+
+  /* ---------------------------------------------------------------- charts */
+  async function drawCharts() {
+    var specs = readJSON("charts-json") || {};
+    var ids = Object.keys(specs);
+    for (var k = 0; k < ids.length; k++) {
+      var holder = $(ids[k]);
+      if (!holder) continue;
+      try {
+        var compiled = vegaLite.compile(specs[ids[k]]).spec;
+        holder.textContent = "";
+        var view = new vega.View(vega.parse(compiled), { renderer: "svg", container: holder, hover: true });
+        await view.runAsync();
+      } catch (err) {
+        holder.textContent = "";
+        holder.appendChild(el("p", { class: "chart-error" }, "could not draw this chart: " + err));
+        console.error("chart " + ids[k], err);
+      }
+    }
+  }
+
+  /* ---------------------------------------------------------------- trace data */
+  var index = null;          // {strategies, samples, rows, chunks}
+  var chunkCache = {};       // chunk number -> Promise(chunk)
+  var bySample = {};         // sample number -> [row number]
+  var haystacks = null;      // "s:i" -> lower-case trace text, built for deep search
+  var filtered = [];
+  var page = 0;
+  var selected = null;       // row number
+
+  function chunk(n) {
+    if (!chunkCache[n]) chunkCache[n] = decodeBlock("trace-chunk-" + n);
+    return chunkCache[n];
+  }
+
+  function row(r) {
+    var x = index.rows[r];
+    return { r: r, s: x[0], i: x[1], traj: x[2], flags: x[3], ans: x[4], calls: x[5], tokens: x[6], chunk: x[7] };
+  }
+
+  async function buildHaystacks() {
+    if (haystacks) return haystacks;
+    var out = {};
+    for (var n = 0; n < index.chunks; n++) {
+      $("p-info").textContent = "searching traces: block " + (n + 1) + " of " + index.chunks + "…";
+      var c = await chunk(n);
+      Object.keys(c.results).forEach(function (key) {
+        var res = c.results[key];
+        var ids = new Set();
+        var sample = c.samples[key.split(":")[1]];
+        if (sample) ids.add(sample.input);
+        if (res.final !== undefined) ids.add(res.final);
+        (res.feedback || []).forEach(function (f) { ids.add(f.text); });
+        res.steps.forEach(function (st) {
+          if (st.t === "call") {
+            st.msgs.forEach(function (m) { ids.add(m[1]); });
+            (st.out || []).forEach(function (o) { ids.add(o); });
+          } else if (st.t === "cp") ids.add(st.resp);
+        });
+        out[key] = Array.from(ids, function (id) { return c.strings[id]; }).join("\n").toLowerCase();
+      });
+    }
+    haystacks = out;
+    return out;
+  }
+
+  async function applyFilters() {
+    var q = $("f-search").value.trim().toLowerCase();
+    var deep = $("f-deep").checked && q.length > 0;
+    var strategy = $("f-strategy").value;
+    var outcome = $("f-outcome").value;
+    var flip = $("f-flip").value;
+    var hay = deep ? await buildHaystacks() : null;
+    var out = [];
+    for (var r = 0; r < index.rows.length; r++) {
+      var x = index.rows[r];
+      var flags = x[3];
+      if (strategy !== "" && String(x[0]) !== strategy) continue;
+      if (outcome === "correct" && !(flags & FLAG.correct)) continue;
+      if (outcome === "incorrect" && (flags & FLAG.correct)) continue;
+      if (flip === "rw" && !(flags & FLAG.rw)) continue;
+      if (flip === "wr" && !(flags & FLAG.wr)) continue;
+      if (flip === "none" && (flags & (FLAG.rw | FLAG.wr))) continue;
+      if (q) {
+        var s = index.samples[x[1]];
+        var shallow = (s[0] + "\n" + s[1] + "\n" + s[2] + "\n" + (x[4] || "")).toLowerCase();
+        if (shallow.indexOf(q) < 0 && !(hay && (hay[x[0] + ":" + x[1]] || "").indexOf(q) >= 0)) continue;
+      }
+      out.push(r);
+    }
+    filtered = out;
+    page = 0;
+    renderPage();
+  }
+
+  function trajectory(traj, flags) {
+    var parts = [];
+    for (var k = 0; k < traj.length; k++) {
+      if (k) parts.push(" → ");
+      parts.push(el("span", { class: traj[k] === "1" ? "mark-ok" : "mark-bad" }, traj[k] === "1" ? "✓" : "✗"));
+    }
+    if (!traj.length) parts.push("-");
+    if (flags & FLAG.rw) parts.push(el("span", { class: "tag tag-warn" }, "right→wrong"));
+    if (flags & FLAG.wr) parts.push(el("span", { class: "tag tag-ok" }, "wrong→right"));
+    return parts;
+  }
+
+  function strategyCell(s, flags) {
+    return [index.strategies[s], flags & FLAG.oracle ? el("span", { class: "tag tag-warn" }, "ORACLE") : null];
+  }
+
+  function renderPage() {
+    var body = $("trace-rows");
+    body.textContent = "";
+    var pages = Math.max(1, Math.ceil(filtered.length / PAGE));
+    page = Math.min(Math.max(page, 0), pages - 1);
+    var start = page * PAGE;
+    var end = Math.min(filtered.length, start + PAGE);
+    for (var k = start; k < end; k++) {
+      var x = row(filtered[k]);
+      var s = index.samples[x.i];
+      var ok = x.flags & FLAG.correct;
+      var tr = el("tr", { tabindex: 0, "data-row": x.r, class: x.r === selected ? "selected" : null },
+        el("td", { class: "mono" }, s[0]),
+        el("td", null, strategyCell(x.s, x.flags)),
+        el("td", { class: "input", title: s[1] }, s[1]),
+        el("td", { class: "mono" }, s[2]),
+        el("td", null, el("span", { class: ok ? "mark-ok" : "mark-bad" }, ok ? "✓ " : "✗ "),
+          x.flags & FLAG.noAnswer ? el("i", null, "no answer") : (x.ans === null ? "-" : x.ans)),
+        el("td", null, trajectory(x.traj, x.flags)),
+        el("td", { class: "r" }, fmt(x.calls)),
+        el("td", { class: "r" }, fmt(x.tokens)));
+      tr.addEventListener("click", onRowClick);
+      tr.addEventListener("keydown", function (ev) { if (ev.key === "Enter") onRowClick.call(this, ev); });
+      body.appendChild(tr);
+    }
+    $("p-info").textContent = filtered.length
+      ? "rows " + fmt(start + 1) + "–" + fmt(end) + " of " + fmt(filtered.length) + " (page " + (page + 1) + " of " + pages + ")"
+      : "no sample matches these filters";
+    $("p-prev").disabled = page === 0;
+    $("p-next").disabled = page >= pages - 1;
+  }
+
+  function onRowClick() {
+    var r = Number(this.getAttribute("data-row"));
+    openRow(r, true);
+  }
+
+  /* ---------------------------------------------------------------- one trace */
+  function openRow(r, scroll) {
+    selected = r;
+    Array.prototype.forEach.call($("trace-rows").children, function (tr) {
+      tr.className = Number(tr.getAttribute("data-row")) === r ? "selected" : "";
+    });
+    var x = row(r);
+    var promise = chunk(x.chunk).then(function (c) {
+      renderTrace(x, c);
+      var id = index.samples[x.i][0];
+      history.replaceState(null, "", "#trace=" + encodeURIComponent(index.strategies[x.s]) + "/" + encodeURIComponent(id));
+      if (scroll) $("trace-view").scrollIntoView({ block: "start" });
+    }).catch(function (err) {
+      var view = $("trace-view");
+      view.hidden = false;
+      view.textContent = "";
+      view.appendChild(el("p", { class: "chart-error" }, "could not open this trace: " + err));
+      console.error(err);
+    });
+    window.reflectlab.pending = promise;
+    return promise;
+  }
+
+  function badge(label, value, cls) {
+    return el("span", null, label + " ", el("b", { class: cls || null }, value));
+  }
+
+  function sameMessages(a, b) { return a[0] === b[0] && a[1] === b[1]; }
+
+  function renderCall(st, n, prev, c, res) {
+    var oracle = (st.fb || []).some(function (k) { return res.feedback[k].kind === "oracle"; });
+    var box = el("div", { class: "step step-call" + (oracle ? " oracle" : "") });
+    box.appendChild(el("div", { class: "step-title" },
+      el("span", { class: "kind" }, "call " + n + " · " + st.role),
+      el("span", null, st.round === undefined ? "" : "round " + st.round),
+      el("span", { class: "mono" }, st.model),
+      el("span", { class: "meta" }, fmt(st.pt) + " prompt + " + fmt(st.ct) + " completion tokens" +
+        (st.kt ? " (" + fmt(st.kt) + " prefix-cached)" : "") + " · " + fmt(st.lat, 3) + " s" +
+        (st.cost ? " · $" + Number(st.cost).toFixed(6) : "") + (st.att ? " · " + st.att + " attempts" : "") +
+        (st.si ? " · sample index " + st.si : "")),
+      st.hit ? el("span", { class: "tag" }, "cache hit (not paid again)") : null,
+      st.cfg ? el("span", { class: "meta mono" }, JSON.stringify(st.cfg)) : null));
+    // Rounds resend the conversation so far: fold what the previous call already showed
+    // (its messages and its reply) so each call opens on what is new.
+    var shared = 0;
+    if (prev) {
+      var seen = prev.out && prev.out.length ? prev.msgs.concat([["assistant", prev.out[0]]]) : prev.msgs;
+      while (shared < seen.length && shared < st.msgs.length && sameMessages(seen[shared], st.msgs[shared])) shared++;
+    }
+    var earlier = el("div", { hidden: true });
+    st.msgs.forEach(function (m, k) {
+      var msg = el("div", { class: "msg msg-" + m[0] }, el("div", { class: "role" }, m[0]), text(c.strings[m[1]]));
+      (k < shared ? earlier : box).appendChild(msg);
+    });
+    if (shared) {
+      var toggle = el("button", { type: "button", class: "linkish" }, "▸ show the " + shared + " earlier message" + (shared > 1 ? "s" : "") + " (the previous call's prompt and reply)");
+      toggle.addEventListener("click", function () {
+        earlier.hidden = !earlier.hidden;
+        toggle.textContent = (earlier.hidden ? "▸ show" : "▾ hide") + " the " + shared + " earlier message" + (shared > 1 ? "s" : "");
+      });
+      box.insertBefore(earlier, box.children[1]);
+      box.insertBefore(el("div", null, toggle), earlier);
+    }
+    if (st.err) box.appendChild(el("div", { class: "warnbox" }, "error (" + (st.et || "error") + "): " + st.err));
+    (st.out || []).forEach(function (o, k) {
+      var label = st.out.length > 1 ? "reply " + (k + 1) + " of " + st.out.length : "reply";
+      box.appendChild(el("div", { class: "msg reply" }, el("div", { class: "role" }, label), text(c.strings[o])));
+    });
+    (st.fb || []).forEach(function (k) {
+      var f = res.feedback[k];
+      box.appendChild(el("div", { class: "fb-attached" },
+        el("b", null, "this reply is the feedback"), " · " + f.kind + " · source " + (f.source || "?") +
+        " · verdict " + (f.verdict || "unknown") + (f.round === undefined ? "" : " · round " + f.round)));
+    });
+    return box;
+  }
+
+  function renderCheckpoint(st, lastReply, c) {
+    var box = el("div", { class: "step step-cp " + (st.ok ? "ok" : "bad") });
+    box.appendChild(el("div", { class: "step-title" },
+      el("span", { class: "kind" }, "answer · round " + st.round),
+      el("span", { class: st.ok ? "mark-ok" : "mark-bad" }, st.ok ? "✓ correct" : "✗ wrong"),
+      el("span", null, "extracted: ", el("b", { class: "mono" }, st.ans === undefined ? "(none)" : st.ans)),
+      el("span", { class: "meta" }, "score " + (st.score === undefined ? 0 : st.score) +
+        " · after " + fmt(st.calls || 0) + " calls, " + fmt(st.tok || 0) + " tokens")));
+    if (st.reason) box.appendChild(el("div", null, "scorer: " + st.reason));
+    if (st.note) box.appendChild(el("div", null, "note: " + st.note));
+    if (st.resp === lastReply) box.appendChild(el("div", { class: "meta" }, "response: the reply above"));
+    else box.appendChild(el("details", null, el("summary", null, "response"), text(c.strings[st.resp])));
+    return box;
+  }
+
+  function renderFeedback(f, c) {
+    var box = el("div", { class: "step step-fb" + (f.kind === "oracle" ? " oracle" : "") });
+    box.appendChild(el("div", { class: "step-title" },
+      el("span", { class: "kind" }, "feedback · " + f.kind),
+      f.kind === "oracle" ? el("span", { class: "tag tag-warn" }, "GOLD LABEL USED") : null,
+      el("span", null, "source ", el("b", null, f.source || "?")),
+      el("span", null, f.round === undefined ? "" : "round " + f.round),
+      el("span", null, "verdict ", el("b", null, f.verdict || "unknown"))));
+    box.appendChild(text(c.strings[f.text]));
+    if (f.details) box.appendChild(el("details", null, el("summary", null, "details"), text(JSON.stringify(f.details, null, 2))));
+    return box;
+  }
+
+  function renderTrace(x, c) {
+    var key = x.s + ":" + x.i;
+    var res = c.results[key];
+    var sample = c.samples[String(x.i)] || {};
+    var view = $("trace-view");
+    view.textContent = "";
+    view.hidden = false;
+    var ok = !!res.ok;
+    var back = el("button", { type: "button", class: "linkish" }, "↑ back to the list");
+    back.addEventListener("click", function () { $("trace-filters").scrollIntoView({ block: "start" }); });
+    view.appendChild(el("h3", null, el("span", null, "sample ", el("span", { class: "mono" }, index.samples[x.i][0]), " · " + index.strategies[x.s]), back));
+    view.appendChild(el("div", { class: "trace-head" },
+      badge("final", ok ? "✓ correct" : "✗ wrong", ok ? "mark-ok" : "mark-bad"),
+      badge("answer", res.ans === undefined ? "(none)" : res.ans, "mono"),
+      badge("stop", res.stop || "-"),
+      badge("calls", fmt(res.calls || 0) + (res.hits ? " + " + fmt(res.hits) + " cache hits" : "")),
+      badge("tokens", fmt((res.pt || 0) + (res.ct || 0))),
+      res.cost ? badge("cost", "$" + Number(res.cost).toFixed(6)) : null,
+      badge("wall", fmt(res.wall || 0, 3) + " s"),
+      badge("feedback", (res.kinds || []).join("+") || "none"),
+      res.base ? badge("compute-matched baseline of", res.base + (res.mode ? " (" + res.mode + ")" : "")) : null));
+    if (res.oracle && res.oracle.length) {
+      view.appendChild(el("div", { class: "warnbox" }, "ORACLE-ASSISTED: " + res.oracle.join("; ")));
+    }
+    if (res.err) view.appendChild(el("div", { class: "warnbox" }, "error: " + res.err));
+    if (res.reason) view.appendChild(el("div", null, "scorer on the final answer: " + res.reason));
+    if (res.missing) view.appendChild(el("div", { class: "warnbox" }, res.missing + " of this sample's calls are not in the call log."));
+
+    var others = el("div", { class: "others" }, "same sample: ");
+    (bySample[x.i] || []).forEach(function (r) {
+      var y = row(r);
+      var b = el("button", { type: "button", class: (y.flags & FLAG.correct ? "ok" : "bad") + (r === x.r ? " current" : "") },
+        (y.flags & FLAG.correct ? "✓ " : "✗ ") + index.strategies[y.s]);
+      b.addEventListener("click", function () { openRow(r, false); });
+      others.appendChild(b);
+    });
+    view.appendChild(others);
+
+    view.appendChild(el("div", { class: "msg" }, el("div", { class: "role" }, "input"), text(c.strings[sample.input] || "")));
+    var target = sample.target === undefined ? "" : (typeof sample.target === "string" ? sample.target : JSON.stringify(sample.target));
+    view.appendChild(el("div", { class: "msg" }, el("div", { class: "role" }, "target (gold)"), text(target)));
+    if (sample.meta) view.appendChild(el("details", null, el("summary", null, "metadata"), text(JSON.stringify(sample.meta, null, 2))));
+    if (res.notes) view.appendChild(el("details", null, el("summary", null, "strategy notes"), text(JSON.stringify(res.notes, null, 2))));
+
+    var prev = null, lastReply = null, n = 0;
+    var steps = el("div", { class: "steps" });
+    res.steps.forEach(function (st) {
+      if (st.t === "call") {
+        n += 1;
+        steps.appendChild(renderCall(st, n, prev, c, res));
+        prev = st;
+        lastReply = st.out && st.out.length ? st.out[0] : null;
+      } else if (st.t === "cp") {
+        steps.appendChild(renderCheckpoint(st, lastReply, c));
+      } else if (st.t === "fb") {
+        steps.appendChild(renderFeedback(res.feedback[st.fb], c));
+      }
+    });
+    if (!res.steps.length) steps.appendChild(el("p", { class: "hint" }, "No step was recorded for this sample."));
+    view.appendChild(steps);
+    if (res.final !== undefined && res.final !== lastReply) {
+      view.appendChild(el("div", { class: "msg" }, el("div", { class: "role" }, "final response"), text(c.strings[res.final])));
+    }
+  }
+
+  function openFromHash() {
+    var m = /^#trace=([^/]*)\/(.*)$/.exec(location.hash);
+    if (!m) return null;
+    var s = index.strategies.indexOf(decodeURIComponent(m[1]));
+    var id = decodeURIComponent(m[2]);
+    for (var r = 0; r < index.rows.length; r++) {
+      if (index.rows[r][0] === s && index.samples[index.rows[r][1]][0] === id) return openRow(r, true);
+    }
+    return null;
+  }
+
+  async function startTraces() {
+    index = await decodeBlock("trace-index");
+    index.rows.forEach(function (x, r) { (bySample[x[1]] = bySample[x[1]] || []).push(r); });
+    var select = $("f-strategy");
+    index.strategies.forEach(function (name, s) {
+      select.appendChild(el("option", { value: String(s) }, name));
+    });
+    var rerun = function () {
+      window.reflectlab.filtering = applyFilters().catch(function (err) { console.error(err); });
+    };
+    $("f-search").addEventListener("input", rerun);
+    ["f-deep", "f-strategy", "f-outcome", "f-flip"].forEach(function (id) { $(id).addEventListener("change", rerun); });
+    $("p-prev").addEventListener("click", function () { page -= 1; renderPage(); });
+    $("p-next").addEventListener("click", function () { page += 1; renderPage(); });
+    await applyFilters();
+    var opened = openFromHash();
+    if (opened) await opened;
+  }
+
+  /* For scripts and tests: ready (charts drawn, list shown), pending (the trace being
+   * opened), filtering (the filter being applied). */
+  window.reflectlab = { pending: null, filtering: null, open: function (r) { return openRow(r, true); } };
+  window.reflectlab.ready = Promise.all([
+    drawCharts(),
+    startTraces().catch(function (err) {
+      $("p-info").textContent = "the trace viewer could not start: " + err;
+      throw err;
+    }),
+  ]);
+})();
