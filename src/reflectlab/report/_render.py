@@ -19,13 +19,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from reflectlab import __version__
-from reflectlab.analysis import FlipCounts, StrategySummary, summarize_run
+from reflectlab.analysis import FlipCounts, StrategySummary
 from reflectlab.errors import ConfigError
 from reflectlab.report._charts import FLIP_COLOURS, WARNING_COLOUR, build_charts
 from reflectlab.report._facts import config_view, display_order, key_findings, oracle_uses
 from reflectlab.report._steps import CallsOfSample, Event
 from reflectlab.report._traces import build_trace_payload, decode_block
-from reflectlab.run import get_run_or_fail, outcome_from_result, summary_json
+from reflectlab.run import summarize_stored_run, summary_json
 from reflectlab.store import Store
 
 __all__ = ["STATIC_FILES", "render_report", "report_data", "write_report"]
@@ -106,12 +106,9 @@ def render_report(store: Store, run_id: str) -> str:
         from reflectlab.store import Store
         html = render_report(Store(), "20250101-120000-abc123")
     """
-    run = get_run_or_fail(store, run_id)
+    # Exactly what `reflectlab show` computes, so the two can never disagree.
+    run, summary = summarize_stored_run(store, run_id)
     results = store.results(run.run_id)
-    if not results:
-        raise ConfigError(f"run {run.run_id} has no finished samples yet")
-    # What `reflectlab show` computes (summarize_stored_run), from this one read of results.
-    summary = summarize_run([outcome_from_result(r) for r in results])
     samples = store.run_samples(run.run_id)
     ordered = display_order(run, summary)
     trace = build_trace_payload(
