@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-import reflectlab.cli.alt_test
-import reflectlab.cli.judge
-import reflectlab.cli.meta_eval  # noqa: F401
-from reflectlab.cli import cache, chat, models, strategies  # noqa: F401
-from reflectlab.cli import score, tasks  # noqa: F401
-from reflectlab.cli import report as _report  # noqa: F401
+from reflectlab.cli import (  # noqa: F401
+    alt_test,
+    cache,
+    chat,
+    demo,
+    judge,
+    meta_eval,
+    models,
+    report,
+    resume,
+    run,
+    score,
+    show,
+    strategies,
+    tasks,
+)
