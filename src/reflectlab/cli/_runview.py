@@ -36,6 +36,8 @@ def run_with_progress(start: RunCoro, *, quiet: bool) -> str:
     bar = progress.add_task("starting", total=None, acc="-", tokens=0, cost=0.0)
 
     def on_start(run: RunRecord) -> None:
+        # Shown only once the run exists: a bad option fails before any bar is drawn.
+        progress.start()
         state["run_id"] = run.run_id
         state["done"] = run.n_done
         progress.update(bar, description=run.run_id, total=run.n_expected, completed=run.n_done)
@@ -54,8 +56,7 @@ def run_with_progress(start: RunCoro, *, quiet: bool) -> str:
         )
 
     try:
-        with progress:
-            return asyncio.run(start(on_result, on_start))
+        return asyncio.run(start(on_result, on_start))
     except KeyboardInterrupt:
         if state["run_id"]:
             err_console.print(
@@ -63,6 +64,8 @@ def run_with_progress(start: RunCoro, *, quiet: bool) -> str:
                 f"reflectlab resume {state['run_id']}"
             )
         raise SystemExit(130) from None
+    finally:
+        progress.stop()
 
 
 def print_summary(
