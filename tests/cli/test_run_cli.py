@@ -19,18 +19,45 @@ from reflectlab.cli import app
 
 runner = CliRunner()
 SUMMARY_KEYS = {
-    "name", "n", "correct", "accuracy", "ci_low", "ci_high", "accuracy_by_round",
-    "flips_by_round", "calls", "prompt_tokens", "completion_tokens", "cached_tokens",
-    "cost_usd", "feedback_kinds", "oracle_assisted",
+    "name",
+    "n",
+    "correct",
+    "accuracy",
+    "ci_low",
+    "ci_high",
+    "accuracy_by_round",
+    "flips_by_round",
+    "calls",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "cost_usd",
+    "feedback_kinds",
+    "oracle_assisted",
 }
 
 
 def test_run_json_show_compare_runs(tmp_path: Path) -> None:
     db = str(tmp_path / "r.db")
-    result = runner.invoke(app, [
-        "run", "--task", "arith", "--strategy", "direct,self_refine", "--model", "mock/m",
-        "--limit", "3", "--max-rounds", "1", "--json", "--db", db,
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            "--task",
+            "arith",
+            "--strategy",
+            "direct,self_refine",
+            "--model",
+            "mock/m",
+            "--limit",
+            "3",
+            "--max-rounds",
+            "1",
+            "--json",
+            "--db",
+            db,
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     names = [s["name"] for s in summary["strategies"]]
@@ -38,7 +65,7 @@ def test_run_json_show_compare_runs(tmp_path: Path) -> None:
     assert names[:2] == ["direct", "self_refine"]
     assert {"self_consistency@self_refine", "retry@self_refine"} <= set(names)
     for s in summary["strategies"]:
-        assert SUMMARY_KEYS <= set(s), SUMMARY_KEYS - set(s)
+        assert set(s) >= SUMMARY_KEYS, SUMMARY_KEYS - set(s)
         assert s["n"] == 3
     assert summary["comparisons"] and all("verdict" in c for c in summary["comparisons"])
     run_id = summary["run_id"]
@@ -46,10 +73,15 @@ def test_run_json_show_compare_runs(tmp_path: Path) -> None:
     shown = json.loads(runner.invoke(app, ["show", run_id[:12], "--json", "--db", db]).stdout)
     assert shown["run_id"] == run_id and shown["strategies"] == summary["strategies"]
 
-    compared = json.loads(runner.invoke(
-        app, ["compare", run_id, "--baseline", "self_refine", "--json", "--db", db]).stdout)
-    assert any(c["baseline"] == "self_refine" and c["strategy"] == "direct"
-               for c in compared["comparisons"])
+    compared = json.loads(
+        runner.invoke(
+            app, ["compare", run_id, "--baseline", "self_refine", "--json", "--db", db]
+        ).stdout
+    )
+    assert any(
+        c["baseline"] == "self_refine" and c["strategy"] == "direct"
+        for c in compared["comparisons"]
+    )
 
     runs = json.loads(runner.invoke(app, ["runs", "--json", "--db", db]).stdout)
     assert runs[0]["run_id"] == run_id and runs[0]["status"] == "completed"
@@ -84,15 +116,43 @@ def _free_port() -> int:
 def test_kill_9_half_way_then_resume_repeats_no_call(tmp_path: Path) -> None:
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "reflectlab._util.fake_openai", "--port", str(port),
-         "--latency", "0.05"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "reflectlab._util.fake_openai",
+            "--port",
+            str(port),
+            "--latency",
+            "0.05",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     db = tmp_path / "r.db"
     env = {**os.environ, "REFLECTLAB_HOME": str(tmp_path)}
-    cmd = [sys.executable, "-m", "reflectlab", "run", "--task", "arith", "--strategy",
-           "direct,self_refine", "--model", "openai/fake", "--base-url",
-           f"http://127.0.0.1:{port}/v1", "--limit", "12", "--concurrency", "2",
-           "--baselines", "none", "--quiet", "--db", str(db)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "reflectlab",
+        "run",
+        "--task",
+        "arith",
+        "--strategy",
+        "direct,self_refine",
+        "--model",
+        "openai/fake",
+        "--base-url",
+        f"http://127.0.0.1:{port}/v1",
+        "--limit",
+        "12",
+        "--concurrency",
+        "2",
+        "--baselines",
+        "none",
+        "--quiet",
+        "--db",
+        str(db),
+    ]
     try:
         for _ in range(100):
             try:
@@ -100,8 +160,7 @@ def test_kill_9_half_way_then_resume_repeats_no_call(tmp_path: Path) -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
         def finished_results() -> int:
             if not db.exists():
@@ -122,20 +181,26 @@ def test_kill_9_half_way_then_resume_repeats_no_call(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         con = sqlite3.connect(db)
-        (run_id, status), = con.execute("SELECT run_id, status FROM runs").fetchall()
+        ((run_id, status),) = con.execute("SELECT run_id, status FROM runs").fetchall()
         done_before = con.execute("SELECT COUNT(*) FROM results").fetchone()[0]
         con.close()
         assert status == "running" and 0 < done_before < 24
 
         resumed = subprocess.run(
             [sys.executable, "-m", "reflectlab", "resume", run_id, "--json", "--db", str(db)],
-            env=env, capture_output=True, text=True, check=False, timeout=300,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
         )
         assert resumed.returncode == 0, resumed.stderr
         summary = json.loads(resumed.stdout)
         assert summary["status"] == "completed"
         assert {s["name"]: s["n"] for s in summary["strategies"]} == {
-            "direct": 12, "self_refine": 12}
+            "direct": 12,
+            "self_refine": 12,
+        }
         con = sqlite3.connect(db)
         fresh = con.execute(
             "SELECT request_hash FROM calls WHERE from_cache = 0 AND error IS NULL"
