@@ -97,8 +97,8 @@ def accuracy_chart(strategies: Sequence[StrategySummary], confidence: float) -> 
         "$schema": SCHEMA,
         "title": {
             "text": "Accuracy, with compute-matched baselines beside each strategy",
-            "subtitle": f"bars: accuracy; lines: {confidence * 100:g}% Wilson interval; "
-            "orange outline: ORACLE-ASSISTED",
+            "subtitle": f"bars: accuracy; lines: {confidence * 100:g}% Wilson interval"
+            + ("; orange outline: ORACLE-ASSISTED" if any(r["oracle"] for r in rows) else ""),
         },
         "data": {"values": rows},
         "width": {"step": max(24, 16 * len(series))},
@@ -147,7 +147,13 @@ def _cost_panel(
     rows: list[dict[str, Any]], field: str, title: str, fmt: str, groups: list[str]
 ) -> dict[str, Any]:
     x = {"field": field, "type": "quantitative", "title": title, "axis": {"format": fmt}}
-    y = {"field": "accuracy", "type": "quantitative", "title": "accuracy", "scale": {"zero": False}}
+    y = {
+        "field": "accuracy",
+        "type": "quantitative",
+        "title": "accuracy",
+        "scale": {"zero": False},
+        "axis": {"format": ".2f"},
+    }
     return {
         "width": 340,
         "height": 260,
@@ -230,7 +236,8 @@ def accuracy_by_round_chart(strategies: Sequence[StrategySummary]) -> dict[str, 
         "$schema": SCHEMA,
         "title": {
             "text": "Accuracy by round",
-            "subtitle": "a sample that stopped early keeps its last answer in later rounds",
+            "subtitle": "dashed: a compute-matched baseline; a sample that stopped early keeps "
+            "its last answer in later rounds",
         },
         "data": {"values": rows},
         "width": 420,
@@ -248,6 +255,7 @@ def accuracy_by_round_chart(strategies: Sequence[StrategySummary]) -> dict[str, 
                 "type": "quantitative",
                 "scale": {"zero": False},
                 "title": "accuracy",
+                "axis": {"format": ".2f"},
             },
             "color": {"field": "strategy", "type": "nominal", "sort": names},
             # Dashed baselines let a strategy's line show through one with the same values.
@@ -256,6 +264,7 @@ def accuracy_by_round_chart(strategies: Sequence[StrategySummary]) -> dict[str, 
                 "type": "nominal",
                 "title": None,
                 "scale": {"domain": ["strategy", "matched baseline"], "range": [[1, 0], [6, 4]]},
+                "legend": None,
             },
             "tooltip": [
                 {"field": "strategy", "type": "nominal"},
