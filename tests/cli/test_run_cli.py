@@ -184,7 +184,9 @@ def test_kill_9_half_way_then_resume_repeats_no_call(tmp_path: Path) -> None:
         ((run_id, status),) = con.execute("SELECT run_id, status FROM runs").fetchall()
         done_before = con.execute("SELECT COUNT(*) FROM results").fetchone()[0]
         con.close()
-        assert status == "running" and 0 < done_before < 24
+        assert status == "running" and 0 < done_before < 24  # as the killed process left it
+        listed = json.loads(runner.invoke(app, ["runs", "--json", "--db", str(db)]).stdout)
+        assert listed[0]["status"] == "interrupted"  # its process is gone
 
         resumed = subprocess.run(
             [sys.executable, "-m", "reflectlab", "resume", run_id, "--json", "--db", str(db)],

@@ -42,9 +42,9 @@ def models(
     console.print("providers: " + ", ".join(f"{p}/<model>" for p in sorted(PROVIDERS)))
     table = Table("local model", "installed", "size", "notes", title="embedded llama.cpp")
     for info in local:
-        mark = " (default)" if info.get("default") else ""
+        mark = "  ← default" if info.get("default") else ""
         table.add_row(
-            f"{info['name']}{mark}",
+            f"llamacpp/{info['name']}{mark}",
             "yes" if info.get("installed") else "no",
             f"{info.get('size_mb', '?')} MB",
             str(info.get("description", "")),

@@ -146,3 +146,11 @@ def m002_runs(db: sqlite3.Connection) -> None:
         """
     )
     db.execute("CREATE INDEX runs_created ON runs(created_at)")
+
+
+@migration
+def m003_run_owner(db: sqlite3.Connection) -> None:
+    """Which process runs a run: a run left "running" by a process that is gone (kill -9,
+    power loss) is shown as interrupted, not as running forever."""
+    db.execute("ALTER TABLE runs ADD COLUMN pid INTEGER")
+    db.execute("ALTER TABLE runs ADD COLUMN host TEXT")

@@ -7,6 +7,8 @@ killed run never leaves half a sample behind; ``finished`` tells a resumed run w
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import time
 from typing import Any
@@ -81,6 +83,20 @@ _RUN_COLS = (
     "run_id, created_at, updated_at, status, task, model, strategies, n_samples, n_expected, "
     "config_json, versions_json, error"
 )
+_HOST = socket.gethostname()
+
+
+def _alive(pid: int | None, host: str | None) -> bool:
+    """Whether the process that owns a running run still exists (unknown hosts: assume so)."""
+    if pid is None or host != _HOST:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class RunTables:
@@ -91,7 +107,8 @@ class RunTables:
     def create_run(self, run: RunRecord, samples: list[SampleRecord]) -> None:
         with self._tx():
             self.db.execute(
-                f"INSERT INTO runs ({_RUN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO runs ({_RUN_COLS}, pid, host) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.run_id,
                     run.created_at,
@@ -105,6 +122,8 @@ class RunTables:
                     json.dumps(run.config),
                     json.dumps(run.versions),
                     run.error,
+                    os.getpid(),
+                    _HOST,
                 ),
             )
             self.db.executemany(
@@ -124,19 +143,23 @@ class RunTables:
 
     def set_run_status(self, run_id: str, status: str, error: str | None = None) -> None:
         self.db.execute(
-            "UPDATE runs SET status = ?, error = ?, updated_at = ? WHERE run_id = ?",
-            (status, error, time.time(), run_id),
+            "UPDATE runs SET status = ?, error = ?, updated_at = ?, pid = ?, host = ? "
+            "WHERE run_id = ?",
+            (status, error, time.time(), os.getpid(), _HOST, run_id),
         )
 
     def update_run_expected(self, run_id: str, n_expected: int) -> None:
         self.db.execute("UPDATE runs SET n_expected = ? WHERE run_id = ?", (n_expected, run_id))
 
     def _run_from_row(self, row: tuple[Any, ...], n_done: int) -> RunRecord:
+        status = row[3]
+        if status == "running" and not _alive(row[12], row[13]):
+            status = "interrupted"  # its process is gone (kill -9, crash): resume it
         return RunRecord(
             run_id=row[0],
             created_at=row[1],
             updated_at=row[2],
-            status=row[3],
+            status=status,
             task=row[4],
             model=row[5],
             strategies=json.loads(row[6]),
@@ -150,11 +173,12 @@ class RunTables:
 
     def get_run(self, run_id: str) -> RunRecord | None:
         row = self.db.execute(
-            f"SELECT {_RUN_COLS} FROM runs WHERE run_id = ?", (run_id,)
+            f"SELECT {_RUN_COLS}, pid, host FROM runs WHERE run_id = ?", (run_id,)
         ).fetchone()
         if row is None:
             matches = self.db.execute(
-                f"SELECT {_RUN_COLS} FROM runs WHERE run_id LIKE ? LIMIT 2", (run_id + "%",)
+                f"SELECT {_RUN_COLS}, pid, host FROM runs WHERE run_id LIKE ? LIMIT 2",
+                (run_id + "%",),
             ).fetchall()
             if len(matches) != 1:
                 return None
@@ -166,7 +190,7 @@ class RunTables:
 
     def list_runs(self, limit: int = 50) -> list[RunRecord]:
         rows = self.db.execute(
-            f"SELECT {_RUN_COLS} FROM runs ORDER BY created_at DESC LIMIT ?", (limit,)
+            f"SELECT {_RUN_COLS}, pid, host FROM runs ORDER BY created_at DESC LIMIT ?", (limit,)
         ).fetchall()
         done = dict(self.db.execute("SELECT run_id, COUNT(*) FROM results GROUP BY run_id"))
         return [self._run_from_row(r, done.get(r[0], 0)) for r in rows]
