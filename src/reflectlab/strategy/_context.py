@@ -8,8 +8,6 @@ run asks for exactly the same five).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -69,7 +67,7 @@ class StrategyContext:
         self.calls = 0
         self.tokens = 0
         self.notes: dict[str, Any] = {}
-        self._seen: dict[str, int] = {}
+        self._seen: dict[tuple[object, ...], int] = {}
 
     # -- read-only views (the FeedbackContext protocol) ---------------------------------------
     @property
@@ -118,12 +116,13 @@ class StrategyContext:
         self._check_budget()
         target = model or self._model
         if sample_index is None:
-            key = hashlib.sha256(
-                json.dumps(
-                    [target.name, [[m.role, m.content] for m in messages], sorted(config.items())],
-                    default=str,
-                ).encode()
-            ).hexdigest()
+            # A plain tuple: strings cache their hash, so this costs far less than serialising
+            # the (growing) conversation once more on the hot path.
+            key = (
+                target.name,
+                tuple((m.role, m.content) for m in messages),
+                tuple(sorted((k, repr(v)) for k, v in config.items())),
+            )
             sample_index = self._seen.get(key, 0)
             self._seen[key] = sample_index + 1
         self.calls += 1
