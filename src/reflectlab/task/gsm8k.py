@@ -18,20 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from reflectlab.errors import InputError
-from reflectlab.task._base import Extracted, Sample, Score, Task
+from reflectlab.task._base import Sample
 from reflectlab.task._numeric import normalize_number
 from reflectlab.task._options import TaskOptions
 from reflectlab.task._rows import read_text, require_field
-from reflectlab.task._scorers import NumericAnswer
+from reflectlab.task._word_problem import WordProblemTask
 
 __all__ = ["GSM8KOptions", "GSM8KTask", "load_gsm8k"]
 
 _FINAL = re.compile(r"####\s*(.+?)\s*$", re.DOTALL)
-
-PROMPT_SUFFIX = (
-    "Solve the problem step by step. On the last line, write the final answer as a number "
-    "in the form 'Answer: <number>'."
-)
 
 
 class GSM8KOptions(TaskOptions):
@@ -86,30 +81,15 @@ def load_gsm8k(path: str | Path) -> list[Sample]:
     return samples
 
 
-class GSM8KTask(Task):
+class GSM8KTask(WordProblemTask):
     """GSM8K from a local ``test.jsonl`` (or any file in its layout)."""
-
-    answer_kind = "number"
 
     def __init__(self, path: str | Path, options: GSM8KOptions | None = None) -> None:
         self.path = Path(path)
         self.options = options or GSM8KOptions()
         self.name = f"gsm8k:{self.path.name}"
-        self._scorer = NumericAnswer()
         samples = load_gsm8k(self.path)
         self._samples = samples if self.options.n is None else samples[: self.options.n]
-
-    def samples(self) -> list[Sample]:
-        return self._samples
-
-    def format_prompt(self, sample: Sample) -> str:
-        return f"{sample.input}\n\n{PROMPT_SUFFIX}"
-
-    def extract(self, sample: Sample, response: str) -> Extracted:
-        return self._scorer.extract(response)
-
-    async def score(self, sample: Sample, response: str) -> Score:
-        return await self._scorer(sample, response)
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "path": str(self.path), "n": len(self._samples)}

@@ -21,16 +21,12 @@ from typing import Any
 
 from pydantic import Field
 
-from reflectlab.task._base import Extracted, Sample, Score, Task
+from reflectlab.task._base import Sample
 from reflectlab.task._options import TaskOptions
-from reflectlab.task._scorers import NumericAnswer
+from reflectlab.task._word_problem import WordProblemTask
 
 __all__ = ["ArithOptions", "ArithTask", "generate_arith"]
 
-PROMPT_SUFFIX = (
-    "Solve the problem step by step. On the last line, write the final answer as a number "
-    "in the form 'Answer: <number>'."
-)
 
 _NAMES = ["Maya", "Omar", "Lena", "Jonas", "Priya", "Tom", "Aiko", "Diego", "Sara", "Felix"]
 _FRIENDS = ["a neighbour", "a cousin", "a classmate", "the teacher", "a friend", "an aunt"]
@@ -152,33 +148,19 @@ def generate_arith(seed: int, index: int, level: int) -> Sample:
     )
 
 
-class ArithTask(Task):
+class ArithTask(WordProblemTask):
     """Generated multi-step arithmetic word problems (see the module docstring)."""
 
     name = "arith"
-    answer_kind = "number"
 
     def __init__(self, options: ArithOptions | None = None) -> None:
         self.options = options or ArithOptions()
-        self._scorer = NumericAnswer()
         self._samples = [
             generate_arith(
                 self.options.seed, i, self.options.level if self.options.level else i % 3 + 1
             )
             for i in range(self.options.n)
         ]
-
-    def samples(self) -> list[Sample]:
-        return self._samples
-
-    def format_prompt(self, sample: Sample) -> str:
-        return f"{sample.input}\n\n{PROMPT_SUFFIX}"
-
-    def extract(self, sample: Sample, response: str) -> Extracted:
-        return self._scorer.extract(response)
-
-    async def score(self, sample: Sample, response: str) -> Score:
-        return await self._scorer(sample, response)
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), **self.options.model_dump()}
