@@ -35,7 +35,9 @@ from reflectlab.model._provider import ModelAPI
 from reflectlab.model._types import ChatMessage, GenerateConfig, ProviderResponse
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-_CONTEXT_RE = re.compile(r"context.{0,20}(length|window)|too many tokens|maximum context", re.I)
+_CONTEXT_RE = re.compile(
+    r"context.{0,20}(length|window|size)|too many tokens|maximum context", re.I
+)
 _N_REJECTED_RE = re.compile(r"(\bn\b|'n'|\"n\"|\bn must\b|only n ?= ?1|number of choices)", re.I)
 
 
