@@ -212,3 +212,14 @@ def test_price_file_errors_name_the_file_and_field(tmp_path) -> None:  # type: i
     bad.write_text('["openai/mine"]\ninput = "cheap"\noutput = 2.0\n')
     with pytest.raises(InputError, match=r"bad.toml.*field 'input'"):
         table.update_from_file(bad)
+
+
+def test_user_price_file_in_home_is_applied(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from reflectlab.model import Usage
+
+    monkeypatch.setenv("REFLECTLAB_HOME", str(tmp_path))
+    (tmp_path / "prices.toml").write_text('["openai/mine"]\ninput = 1.0\noutput = 3.0\n')
+    model = get_model("openai/mine", base_url="http://127.0.0.1:9/v1")
+    assert (
+        model.prices.cost("openai/mine", Usage(prompt_tokens=10**6, completion_tokens=10**6)) == 4.0
+    )

@@ -40,13 +40,9 @@ def build_model(
         options["base_url"] = base_url
     if api_key is not None:
         options["api_key"] = api_key
-    table = PriceTable()
+    table = PriceTable.with_user_prices()
     if prices is not None:
         table.update_from_file(prices)
-    elif store is not None:
-        default = Path(store.path).parent / "prices.toml"
-        if default.exists():
-            table.update_from_file(default)
     return get_model(
         name,
         cache=store if (cache and store is not None) else None,

@@ -52,7 +52,7 @@ class Model:
         self.cache = cache
         self.recorder = recorder
         self.retry = retry or RetryPolicy()
-        self.prices = prices or PriceTable()
+        self.prices = prices or PriceTable.with_user_prices()
         self.config = config or GenerateConfig()
         self._slots: dict[int, asyncio.Semaphore] = {}
 

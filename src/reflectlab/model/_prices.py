@@ -70,6 +70,19 @@ class PriceTable:
                     f"model {name!r}: {err['msg']}", path=str(path), field=field
                 ) from e
 
+    @classmethod
+    def with_user_prices(cls) -> PriceTable:
+        """The built-in table, extended by ``REFLECTLAB_HOME/prices.toml`` (or ``.json``)
+        when the user has one."""
+        from reflectlab._util.paths import home_dir
+
+        table = cls()
+        for name in ("prices.toml", "prices.json"):
+            path = home_dir() / name
+            if path.exists():
+                table.update_from_file(path)
+        return table
+
     def get(self, model: str) -> Price | None:
         return self._prices.get(model)
 
