@@ -7,36 +7,16 @@ crash a run half-way or be dropped silently.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from reflectlab.errors import InputError
+from reflectlab.task._rows import read_jsonl
 from reflectlab.task.ifeval._args import IFEvalInstructionError
 from reflectlab.task.ifeval._evaluation import IFEvalRecord
 
 __all__ = ["load_ifeval_inputs", "load_ifeval_responses"]
-
-
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, JSON object) for each non-blank line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", path=str(path)) from None
-    except UnicodeDecodeError as error:
-        raise InputError(f"not UTF-8 text ({error.reason})", path=str(path)) from None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InputError(f"not valid JSON: {error.msg}", path=str(path), line=number) from None
-        if not isinstance(row, dict):
-            raise InputError("expected a JSON object", path=str(path), line=number)
-        yield number, row
 
 
 def _record(path: Path, number: int, row: Mapping[str, Any]) -> IFEvalRecord:
@@ -95,7 +75,7 @@ def load_ifeval_inputs(path: str | Path) -> list[IFEvalRecord]:
     path = Path(path)
     records: list[IFEvalRecord] = []
     seen: set[str] = set()
-    for number, row in _rows(path):
+    for number, row in read_jsonl(path):
         record = _record(path, number, row)
         if record.id in seen:
             raise InputError(
@@ -117,7 +97,7 @@ def load_ifeval_responses(path: str | Path, records: Sequence[IFEvalRecord]) -> 
     """
     path = Path(path)
     by_prompt: dict[str, str] = {}
-    for number, row in _rows(path):
+    for number, row in read_jsonl(path):
         prompt, response = row.get("prompt"), row.get("response")
         if not isinstance(prompt, str):
             raise InputError("must be a string", path=str(path), line=number, field="prompt")
