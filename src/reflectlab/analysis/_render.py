@@ -47,30 +47,36 @@ def _notes(s: StrategySummary) -> str:
         parts.append(f"{s.no_answer} no answer")
     if s.errors:
         parts.append(f"{s.errors} errors")
-    if s.baseline_of:
-        mode = f" {s.budget_mode}" if s.budget_mode else ""
-        parts.append(f"baseline of {s.baseline_of}{mode}")
     return ", ".join(parts)
 
 
 def strategies_table(summary: RunSummary) -> Table:
     """One row per strategy: accuracy with its interval, accuracy and flips per round, calls,
-    tokens, cost, provenance."""
+    tokens, cost, provenance. Columns that would say nothing are left out to keep the table
+    readable in a terminal: cost when every strategy cost $0 (local models, or no known price;
+    the caption says so) and notes when there are none. A compute-matched baseline is named
+    ``baseline@strategy``, so its name already says what it is matched to."""
     level = f"{summary.confidence * 100:g}%"
-    table = Table(title="strategies")
+    priced = any(s.cost_usd > 0 for s in summary.strategies)
+    notes = [_notes(s) for s in summary.strategies]
+    table = Table(
+        title="strategies", caption=None if priced else "cost: $0 (local models or no known price)"
+    )
     table.add_column("strategy", no_wrap=True)
     table.add_column("provenance")
     table.add_column("n", justify="right")
-    table.add_column(f"accuracy [{level} CI]", justify="right")
+    table.add_column(f"accuracy [{level} CI]", justify="right", no_wrap=True)
     table.add_column("by round")
     table.add_column("flips r→w/w→r | draft→final")
     table.add_column("calls (+cached)", justify="right")
     table.add_column("tokens", justify="right")
-    table.add_column("cost", justify="right")
-    table.add_column("$/correct", justify="right")
-    table.add_column("notes")
-    for s in summary.strategies:
-        table.add_row(
+    if priced:
+        table.add_column("cost", justify="right")
+        table.add_column("$/correct", justify="right")
+    if any(notes):
+        table.add_column("notes")
+    for s, note in zip(summary.strategies, notes, strict=True):
+        row: list[str | Text] = [
             s.name,
             _provenance(s.provenance, s.oracle_assisted),
             str(s.n),
@@ -79,10 +85,12 @@ def strategies_table(summary: RunSummary) -> Table:
             _flips(s),
             f"{s.calls:,}" + (f" (+{s.cache_hits:,})" if s.cache_hits else ""),
             f"{s.total_tokens:,}",
-            _cost(s.cost_usd),
-            _cost(s.cost_per_correct),
-            _notes(s),
-        )
+        ]
+        if priced:
+            row += [_cost(s.cost_usd), _cost(s.cost_per_correct)]
+        if any(notes):
+            row.append(note)
+        table.add_row(*row)
     return table
 
 
