@@ -58,6 +58,7 @@ def run_with_progress(start: RunCoro, *, quiet: bool) -> str:
     try:
         return asyncio.run(start(on_result, on_start))
     except KeyboardInterrupt:
+        progress.stop()  # the bar's last line first, then the hint below it
         if state["run_id"]:
             err_console.print(
                 f"\ninterrupted; nothing finished is lost. Continue with: "
