@@ -177,6 +177,8 @@ def _print_summary(summary: JudgeSummary, *, as_json: bool, to_stderr: bool) -> 
     table.add_row("unparseable", str(summary.unparseable))
     if summary.mean_score is not None:
         table.add_row("mean score", f"{summary.mean_score:.3f}")
+    if summary.distribution:
+        table.add_row("verdicts", "")
     for label, count in summary.distribution.items():
         table.add_row(f"  {escape(label)}", str(count))
     if summary.positional_consistency is not None:
