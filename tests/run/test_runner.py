@@ -198,3 +198,17 @@ async def test_critic_strategy_without_critic_model_fails_before_any_call(
     with pytest.raises(ConfigError, match="--critic-model"):
         await start_run(cfg, store)
     assert store.list_runs() == [] and store.calls() == []
+
+
+async def test_resume_sizes_missing_baselines_from_the_stored_reflection_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patch_solver(monkeypatch)
+    store = Store(tmp_path / "r.db")
+    run_id = await start_run(config(baselines="equal-calls"), store)
+    before = {(r.strategy, r.sample_id): r.calls + r.cache_hits for r in store.results(run_id)}
+    # As if the run had died after the reflection results but before their baselines.
+    store.db.execute("DELETE FROM results WHERE run_id = ? AND baseline_of IS NOT NULL", (run_id,))
+    await resume_run(run_id, store)
+    after = {(r.strategy, r.sample_id): r.calls + r.cache_hits for r in store.results(run_id)}
+    assert after == before

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import inspect
-import json
 import sys
 import time
 import uuid
@@ -134,11 +133,8 @@ class Runner:
                 jobs.append(self._job(sem, spec, label, fn, info.baseline, sample, finished))
         results = await asyncio.gather(*jobs, return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
-        for err in errors:
-            if not isinstance(err, ReflectlabError):
-                raise err
-        if errors:
-            raise errors[0]
+        if errors:  # a bug outranks an expected error: raise it first
+            raise next((e for e in errors if not isinstance(e, ReflectlabError)), errors[0])
         await self.aclose()
         return "budget_exhausted" if self.budget_hit else "completed"
 
@@ -200,20 +196,19 @@ class Runner:
                 self._done(record)
 
     def _reload(self, label: str, sample: Sample) -> tuple[StrategyResult, int] | None:
-        row = self.store.db.execute(
-            "SELECT calls + cache_hits, prompt_tokens + completion_tokens, detail_json "
-            "FROM results WHERE run_id = ? AND strategy = ? AND sample_id = ?",
-            (self.run_id, label, sample.id),
-        ).fetchone()
-        if row is None:
+        """The compute a finished reflection result used, for sizing baselines on resume."""
+        stored = self.store.get_result(self.run_id, label, sample.id)
+        if stored is None:
             return None
-        detail = json.loads(row[2])
+        detail = stored.detail
         result = StrategyResult(
             final_response=None,
             checkpoints=[],
             stop_reason="reloaded",
-            calls=int(detail.get("strategy_calls", row[0])),
-            tokens=int(detail.get("strategy_tokens", row[1])),
+            calls=int(detail.get("strategy_calls", stored.calls + stored.cache_hits)),
+            tokens=int(
+                detail.get("strategy_tokens", stored.prompt_tokens + stored.completion_tokens)
+            ),
         )
         return result, int(detail.get("first_call_tokens", 0))
 
@@ -265,6 +260,7 @@ class Runner:
         ):
             result = await run_strategy(fn, ctx)
         wall = time.perf_counter() - start
+        first_tokens = _first_tokens(events)
         scores: dict[str, Score] = {}
         checkpoints = []
         for i, cp in enumerate(result.checkpoints):
@@ -309,13 +305,13 @@ class Runner:
                 "notes": result.notes,
                 "strategy_calls": result.calls,
                 "strategy_tokens": result.tokens,
-                "first_call_tokens": _first_tokens(events),
+                "first_call_tokens": first_tokens,
                 "call_ids": [e.call_id for e in events],
             },
         )
         self._account(record, events)
         self.store.save_result(record)
-        return record, result, _first_tokens(events)
+        return record, result, first_tokens
 
     def _account(self, record: ResultRecord, events: list[CallEvent]) -> None:
         """Fresh calls and cache hits apart, so totals reconcile with the server's own log.

@@ -276,19 +276,38 @@ class RunTables:
                 "UPDATE runs SET updated_at = ? WHERE run_id = ?", (time.time(), r.run_id)
             )
 
-    def results(self, run_id: str, *, with_checkpoints: bool = True) -> list[ResultRecord]:
+    def get_result(self, run_id: str, strategy: str, sample_id: str) -> ResultRecord | None:
+        """One finished result, without its checkpoints (``None`` if not finished)."""
+        found = self.results(run_id, strategy=strategy, sample_id=sample_id, with_checkpoints=False)
+        return found[0] if found else None
+
+    def results(
+        self,
+        run_id: str,
+        *,
+        with_checkpoints: bool = True,
+        strategy: str | None = None,
+        sample_id: str | None = None,
+    ) -> list[ResultRecord]:
         cols = (
             "run_id, strategy, sample_id, baseline_of, budget_mode, final_response, "
             "final_correct, final_answer, final_reason, stop_reason, error, oracle_assisted, "
             "feedback_kinds, calls, cache_hits, prompt_tokens, completion_tokens, "
             "cached_tokens, cost_usd, wall_s, detail_json, finished_at"
         )
+        where, params = "run_id = ?", [run_id]
+        if strategy is not None:
+            where += " AND strategy = ?"
+            params.append(strategy)
+        if sample_id is not None:
+            where += " AND sample_id = ?"
+            params.append(sample_id)
         out: list[ResultRecord] = []
         for row in self.db.execute(
-            f"SELECT {cols} FROM results r WHERE run_id = ? ORDER BY strategy, "
+            f"SELECT {cols} FROM results r WHERE {where} ORDER BY strategy, "
             "(SELECT position FROM samples s WHERE s.run_id = r.run_id "
             "AND s.sample_id = r.sample_id)",
-            (run_id,),
+            params,
         ):
             values = dict(zip([c.strip() for c in cols.split(",")], row, strict=True))
             values["feedback_kinds"] = json.loads(values["feedback_kinds"])
