@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import resource
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -30,24 +29,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from reflectlab._util.fake_openai import fake_server_process
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "reflectlab"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(port: int) -> None:
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("fake server did not start")
 
 
 def child_cpu(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
@@ -92,104 +77,82 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reflectlab._util.fake_openai",
-            "--port",
-            str(port),
-            "--latency",
-            str(args.latency),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(port)
-        base_url = f"http://127.0.0.1:{port}/v1"
-        with tempfile.TemporaryDirectory() as tmp:
-            data = Path(tmp) / "items.jsonl"
-            with data.open("w") as f:
-                for i in range(args.samples):
-                    f.write(
-                        json.dumps(
-                            {"id": str(i), "input": f"What is {i} + {i}?", "target": str(2 * i)}
-                        )
-                        + "\n"
-                    )
-            env = {**os.environ, "REFLECTLAB_HOME": tmp, "OPENAI_API_KEY": "sk-none"}
-            _, startup_cpu, _ = child_cpu([*CLI, "--version"], env)
-            db = str(Path(tmp) / "bench.db")
-            wall, cpu, out = child_cpu(
-                [
-                    *CLI,
-                    "run",
-                    "--task",
-                    f"jsonl:{data}",
-                    "--strategy",
-                    "self_refine",
-                    "--model",
-                    "openai/fake",
-                    "--base-url",
-                    base_url,
-                    "--limit",
-                    str(args.samples),
-                    "--concurrency",
-                    str(args.concurrency),
-                    "--max-rounds",
-                    str(args.rounds),
-                    "--baselines",
-                    "none",
-                    "--json",
-                    "--db",
-                    db,
-                ],
-                env,
-            )
-            summary = json.loads(out)
-            con = sqlite3.connect(db)
-            calls, first, last = con.execute(
-                "SELECT COUNT(*), MIN(started_at), MAX(started_at + latency_s) FROM calls "
-                "WHERE from_cache = 0"
-            ).fetchone()
-            con.close()
-            calls_per_sample = calls / args.samples
-            ideal = args.concurrency / (calls_per_sample * args.latency)
-            run_wall = last - first
-            achieved = args.samples / run_wall
-            run_cpu = cpu - startup_cpu
-            print(
-                f"workload: {args.samples} samples x self_refine ({args.rounds} rounds) = "
-                f"{calls} calls ({calls_per_sample:.2f}/sample), concurrency "
-                f"{args.concurrency}, {args.latency * 1000:.0f} ms per call"
-            )
-            print(f"{'path':<28}{'efficiency':>12}{'samples/s':>12}{'CPU ms/call':>14}")
-            print(
-                f"{'CLI run (runner+store)':<28}{achieved / ideal:>12.3f}{achieved:>12.1f}"
-                f"{run_cpu / calls * 1000:>14.3f}"
-            )
-            print(
-                f"  (process wall incl. start-up {wall:.2f}s, start-up CPU "
-                f"{startup_cpu:.2f}s, accuracy {summary['strategies'][0]['accuracy']:.2f})"
-            )
-            m_wall, m_cpu = asyncio.run(
-                model_layer_only(base_url, args.samples, args.concurrency, round(calls_per_sample))
-            )
-            m_calls = args.samples * round(calls_per_sample)
-            m_ach = args.samples / m_wall
-            print(
-                f"{'Model.generate only':<28}{m_ach / ideal:>12.3f}{m_ach:>12.1f}"
-                f"{m_cpu / m_calls * 1000:>14.3f}"
-            )
-            print(
-                f"ideal {ideal:.1f} samples/s; runner/model-layer throughput ratio "
-                f"{achieved / m_ach:.3f}"
-            )
-    finally:
-        server.terminate()
-        server.wait()
+    with fake_server_process(args.latency) as base_url, tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "items.jsonl"
+        with data.open("w") as f:
+            for i in range(args.samples):
+                f.write(
+                    json.dumps({"id": str(i), "input": f"What is {i} + {i}?", "target": str(2 * i)})
+                    + "\n"
+                )
+        env = {**os.environ, "REFLECTLAB_HOME": tmp, "OPENAI_API_KEY": "sk-none"}
+        _, startup_cpu, _ = child_cpu([*CLI, "--version"], env)
+        db = str(Path(tmp) / "bench.db")
+        wall, cpu, out = child_cpu(
+            [
+                *CLI,
+                "run",
+                "--task",
+                f"jsonl:{data}",
+                "--strategy",
+                "self_refine",
+                "--model",
+                "openai/fake",
+                "--base-url",
+                base_url,
+                "--limit",
+                str(args.samples),
+                "--concurrency",
+                str(args.concurrency),
+                "--max-rounds",
+                str(args.rounds),
+                "--baselines",
+                "none",
+                "--json",
+                "--db",
+                db,
+            ],
+            env,
+        )
+        summary = json.loads(out)
+        con = sqlite3.connect(db)
+        calls, first, last = con.execute(
+            "SELECT COUNT(*), MIN(started_at), MAX(started_at + latency_s) FROM calls "
+            "WHERE from_cache = 0"
+        ).fetchone()
+        con.close()
+        calls_per_sample = calls / args.samples
+        ideal = args.concurrency / (calls_per_sample * args.latency)
+        run_wall = last - first
+        achieved = args.samples / run_wall
+        run_cpu = cpu - startup_cpu
+        print(
+            f"workload: {args.samples} samples x self_refine ({args.rounds} rounds) = "
+            f"{calls} calls ({calls_per_sample:.2f}/sample), concurrency "
+            f"{args.concurrency}, {args.latency * 1000:.0f} ms per call"
+        )
+        print(f"{'path':<28}{'efficiency':>12}{'samples/s':>12}{'CPU ms/call':>14}")
+        print(
+            f"{'CLI run (runner+store)':<28}{achieved / ideal:>12.3f}{achieved:>12.1f}"
+            f"{run_cpu / calls * 1000:>14.3f}"
+        )
+        print(
+            f"  (process wall incl. start-up {wall:.2f}s, start-up CPU "
+            f"{startup_cpu:.2f}s, accuracy {summary['strategies'][0]['accuracy']:.2f})"
+        )
+        m_wall, m_cpu = asyncio.run(
+            model_layer_only(base_url, args.samples, args.concurrency, round(calls_per_sample))
+        )
+        m_calls = args.samples * round(calls_per_sample)
+        m_ach = args.samples / m_wall
+        print(
+            f"{'Model.generate only':<28}{m_ach / ideal:>12.3f}{m_ach:>12.1f}"
+            f"{m_cpu / m_calls * 1000:>14.3f}"
+        )
+        print(
+            f"ideal {ideal:.1f} samples/s; runner/model-layer throughput ratio "
+            f"{achieved / m_ach:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from reflectlab._util.fake_openai import fake_server_process
 from reflectlab.cli import app
 
 runner = CliRunner()
@@ -107,27 +107,7 @@ def test_bad_inputs_are_clear_errors(tmp_path: Path) -> None:
     assert json.loads(runner.invoke(app, ["runs", "--json", "--db", db]).stdout) == []
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_kill_9_half_way_then_resume_repeats_no_call(tmp_path: Path) -> None:
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reflectlab._util.fake_openai",
-            "--port",
-            str(port),
-            "--latency",
-            "0.05",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     db = tmp_path / "r.db"
     env = {**os.environ, "REFLECTLAB_HOME": str(tmp_path)}
     cmd = [
@@ -142,7 +122,7 @@ def test_kill_9_half_way_then_resume_repeats_no_call(tmp_path: Path) -> None:
         "--model",
         "openai/fake",
         "--base-url",
-        f"http://127.0.0.1:{port}/v1",
+        "BASE_URL",
         "--limit",
         "12",
         "--concurrency",
@@ -153,13 +133,8 @@ def test_kill_9_half_way_then_resume_repeats_no_call(tmp_path: Path) -> None:
         "--db",
         str(db),
     ]
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with fake_server_process(latency_s=0.05) as base_url:
+        cmd[cmd.index("BASE_URL")] = base_url
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
         def finished_results() -> int:
@@ -209,6 +184,3 @@ def test_kill_9_half_way_then_resume_repeats_no_call(tmp_path: Path) -> None:
         ).fetchall()
         con.close()
         assert len(fresh) == len(set(fresh)), "a finished model call was sent again"
-    finally:
-        server.terminate()
-        server.wait()

@@ -15,7 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections.abc import Callable
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,6 +104,42 @@ class FakeOpenAI:
             )
         finally:
             self.in_flight -= 1
+
+
+@contextmanager
+def fake_server_process(latency_s: float = 0.05) -> Iterator[str]:
+    """Run the fake server in its own process (so its CPU is not the caller's) on a free
+    loopback port; yield its base URL once it accepts connections; stop it afterwards."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "reflectlab._util.fake_openai",
+            "--port",
+            str(port),
+            "--latency",
+            str(latency_s),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the fake OpenAI server did not start") from None
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 def main() -> None:
