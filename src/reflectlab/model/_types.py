@@ -45,9 +45,10 @@ class GenerateConfig(BaseModel):
 
     def merged(self, **overrides: Any) -> GenerateConfig:
         """A copy with the given fields replaced (``None`` values are ignored)."""
-        values = self.model_dump()
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return GenerateConfig.model_validate(values)
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        if not changes:  # the common case on the hot path: the config is frozen, share it
+            return self
+        return GenerateConfig.model_validate({**self.model_dump(), **changes})
 
 
 class ProviderResponse(BaseModel):
