@@ -18,6 +18,7 @@ from reflectlab.strategy import (  # noqa: F401  (imported to register)
     retry,
     self_consistency,
     self_contrast,
+    self_correct,
     self_refine,
 )
 from reflectlab.strategy._context import Budget, Checkpoint, StrategyContext

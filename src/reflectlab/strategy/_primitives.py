@@ -108,6 +108,38 @@ async def critique(
     )
 
 
+#: ``stop_rule(response, round)``: whether to stop before critiquing ``response`` in ``round``.
+StopRule = Callable[[str, int], Awaitable[bool]]
+
+
+def oracle_stop(ctx: StrategyContext) -> StopRule:
+    """A stop rule that asks the gold label (feedback kind "oracle") whether the current answer
+    is correct: the run is marked oracle-assisted by the oracle source itself. Only the verdict
+    is used; the oracle's text never reaches a prompt."""
+
+    async def correct(response: str, k: int) -> bool:
+        fb = await ctx.get_feedback("oracle", FeedbackRequest(response=response, round=k))
+        return fb.verdict == "correct"
+
+    return correct
+
+
+def answer_format(
+    ctx: StrategyContext, fallback: str = "Give your final answer in the format the task asks for."
+) -> str:
+    """The task's answer-format instruction: what its prompt adds after the sample's input
+    (e.g. "... write the final answer ... in the form 'Answer: <number>'."), or ``fallback``
+    when the prompt does not have that shape. For papers whose follow-up prompts repeat the
+    answer format (Huang et al. 2023: "Please reiterate your answer, with your final answer
+    ...")."""
+    prompt, question = ctx.task.format_prompt(ctx.sample), ctx.sample.input
+    if question and prompt.startswith(question):
+        suffix = prompt[len(question) :].strip()
+        if suffix:
+            return suffix
+    return fallback
+
+
 async def critique_and_refine(
     ctx: StrategyContext,
     convo: Conversation,
@@ -121,16 +153,22 @@ async def critique_and_refine(
     parse: VerdictParser = parse_verdict,
     stop_on_correct: bool = True,
     on_feedback: Callable[[Feedback], None] | None = None,
+    stop_rule: StopRule | None = None,
 ) -> str:
     """Feedback -> refine, up to ``max_rounds`` refinements (round k = the k-th refinement).
 
     The refiner sees its previous answer and the feedback text: intrinsic feedback is appended
     to the same conversation as the model's own turn; other feedback arrives as a user message.
     ``refine_prompt`` may use ``{feedback}``. Stops when the feedback verdict is "correct" (if
-    ``stop_on_correct``); an unparseable verdict never stops the loop early.
+    ``stop_on_correct``); an unparseable verdict never stops the loop early. ``stop_rule``, if
+    given, is asked before each round's critique (``stop_rule(response, k)``) and stops the loop
+    when it returns true — e.g. :func:`oracle_stop`, Huang et al.'s gold-label stop.
     """
     rounds = min(max_rounds, ctx.budget.max_rounds)
     for k in range(1, rounds + 1):
+        if stop_rule is not None and await stop_rule(response, k):
+            ctx.notes["stop_reason"] = f"stop rule before round {k}"
+            return response
         fb = await critique(
             ctx,
             kind,
