@@ -298,6 +298,32 @@ async def test_meta_eval_with_a_model_runs_both_orders_without_ties_on_llmbar(
     assert len(out.read_text().splitlines()) == 4
 
 
+def test_meta_eval_with_unparseable_verdicts_reports_no_rate(tmp_path: Path) -> None:
+    """A judge that never gives a verdict: 8 unparsed, and no accuracy, agreement or kappa."""
+    records = [
+        {"input": f"Q{i}", "output_1": "one", "output_2": "two", "label": 1 + i % 2}
+        for i in range(4)
+    ]
+    pairs = tmp_path / "dataset.json"
+    pairs.write_text(json.dumps(records), encoding="utf-8")
+    base = ["meta-eval", "-f", "llmbar", "--pairs", str(pairs), "-m", "mock/garbage"]
+    base += ["--db", str(tmp_path / "r.db")]
+    result = runner.invoke(app, [*base, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["unparsed_verdicts"], report["n_verdicts"], report["n_both_parsed"]) == (8, 8, 0)
+    for key in ("accuracy", "positional_agreement", "kappa_vs_gold", "kappa_orders"):
+        assert report[key] is None, key
+    assert report["meta"]["equal"] == 0 and report["meta"]["unparsed_agree"] is False
+    table = runner.invoke(app, base)
+    assert table.exit_code == 0, table.output
+    text = " ".join(table.stdout.split())
+    assert "0.0000" not in text and "1.0000" not in text
+    assert "n/a (0 of 8 verdicts parsed)" in text
+    assert "positional agreement │ n/a (no pair has both orders parsed)" in text
+    assert "8 of 8" in text
+
+
 def test_meta_eval_needs_exactly_one_source(tmp_path: Path) -> None:
     result = runner.invoke(app, ["meta-eval", "-f", "jsonl", "--pairs", "x.jsonl"])
     assert isinstance(result.exception, ConfigError)

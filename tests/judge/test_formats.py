@@ -49,26 +49,50 @@ def test_pairwise_meta_eval_hand_counts() -> None:
         _v("A", "A", "A"),  # right twice, consistent
         _v("A", "A", "B"),  # position-flipped: right once
         _v("B", "A", "A"),  # wrong twice, consistent
-        _v("B", None, None),  # unparsed twice: counts as equal (as in LLMBar)
+        _v("B", None, None),  # unparsed twice: agrees only under LLMBar's rule
         _v("B", "tie", "B"),  # tie then right: net vote +1
     ]
     m = pairwise_meta_eval(verdicts)
     assert (m.n, m.correct_original, m.correct_swapped, m.correct_both) == (5, 2, 2, 1)
-    assert (m.equal, m.unparsed, m.ties, m.net_vote_correct) == (3, 2, 1, 2)
+    assert (m.equal, m.unparsed, m.ties, m.net_vote_correct) == (2, 2, 1, 2)
+    assert (m.n_parsed_original, m.n_parsed_swapped, m.n_both_parsed, m.both_unparsed) == (
+        4, 4, 4, 1,
+    )  # fmt: skip
     assert m.accuracy_average == pytest.approx(0.4)
     assert m.accuracy_both == pytest.approx(0.2)
-    assert m.positional_agreement == pytest.approx(0.6)
+    assert m.positional_agreement == pytest.approx(2 / 4)  # over the pairs with both parsed
     assert m.net_vote_accuracy == pytest.approx(0.4)
-    strings = llmbar_statistics_strings(m)
-    assert strings == {
+    llmbar = pairwise_meta_eval(verdicts, unparsed_agree=True)
+    assert llmbar.equal == 3 and llmbar.positional_agreement == pytest.approx(0.6)
+    expected = {
         "correct_False": "2 / 5 = 40.0%",
         "correct_True": "2 / 5 = 40.0%",
         "correct_average": "40.0%",
         "correct_both": "1 / 5 = 20.0%",
         "equal": "3 / 5 = 60.0%",
     }
+    # LLMBar's strings follow LLMBar's rule whichever rule the counts were made with.
+    assert llmbar_statistics_strings(m) == llmbar_statistics_strings(llmbar) == expected
     with pytest.raises(ConfigError):
         pairwise_meta_eval([])
+
+
+@pytest.mark.parametrize("unparsed_agree", [False, True])
+def test_no_parsed_verdict_gives_no_rate(unparsed_agree: bool) -> None:
+    # Eight unparsed verdicts are neither "accuracy 0" nor "positional agreement 1".
+    m = pairwise_meta_eval([_v("A", None, None)] * 4, unparsed_agree=unparsed_agree)
+    assert (m.unparsed, m.n_both_parsed, m.both_unparsed) == (8, 0, 4)
+    assert m.accuracy_original is None and m.accuracy_swapped is None
+    assert m.accuracy_average is None and m.accuracy_both is None
+    assert m.net_vote_accuracy is None and m.positional_agreement is None
+    assert llmbar_statistics_strings(m)["equal"] == "4 / 4 = 100.0%"  # LLMBar's own rule
+
+
+def test_half_parsed_pair_is_no_evidence_of_agreement() -> None:
+    m = pairwise_meta_eval([_v("A", "A", None), _v("A", "A", "A")])
+    assert (m.equal, m.n_both_parsed, m.positional_agreement) == (1, 1, 1.0)
+    assert m.accuracy_original == 1.0 and m.accuracy_swapped == 0.5  # unparsed counts wrong
+    assert m.accuracy_both == 0.5
 
 
 # ---------------------------------------------------------------- LLMBar

@@ -39,7 +39,7 @@ def test_all_gpt4_statistics_are_reproduced_exactly() -> None:
     assert len(results) == 75
     matched = []
     for result_path in results:
-        meta = pairwise_meta_eval(read_llmbar_result(result_path))
+        meta = pairwise_meta_eval(read_llmbar_result(result_path), unparsed_agree=True)
         statistics_path = result_path.with_name("statistics.json")
         published = read_llmbar_statistics(statistics_path)
         ours = llmbar_statistics_strings(meta)
@@ -49,6 +49,7 @@ def test_all_gpt4_statistics_are_reproduced_exactly() -> None:
         assert (meta.n, meta.correct_both, meta.equal) == (
             published.n, published.correct_both, published.equal,
         )  # fmt: skip
+        assert meta.accuracy_average is not None
         assert meta.accuracy_average * 100 == published.correct_average_percent
         matched.append(where)
     assert len(matched) == 75
@@ -56,11 +57,14 @@ def test_all_gpt4_statistics_are_reproduced_exactly() -> None:
 
 def test_unparsed_verdicts_count_as_positional_agreement() -> None:
     # GPT-4 refused one Manual item under the few-shot protocols (winner null in both
-    # orders); LLMBar's `equal` counts that pair as agreeing, and so do we.
+    # orders); LLMBar's `equal` counts that pair as agreeing, and so does its rule here
+    # (explicit: unparsed_agree=True). Our own rule leaves that pair out of the agreement.
     path = LLMBAR / "LLMBar/Adversarial/Manual/evaluators/GPT-4/Vanilla_1shot/result.json"
-    meta = pairwise_meta_eval(read_llmbar_result(path))
-    assert meta.unparsed == 2
+    meta = pairwise_meta_eval(read_llmbar_result(path), unparsed_agree=True)
+    assert (meta.unparsed, meta.both_unparsed, meta.equal) == (2, 1, 40)
     assert llmbar_statistics_strings(meta)["equal"] == "40 / 46 = 86.95652173913044%"
+    ours = pairwise_meta_eval(read_llmbar_result(path))
+    assert (ours.equal, ours.n_both_parsed, ours.positional_agreement) == (39, 45, 39 / 45)
 
 
 def test_every_statistics_file_parses_and_is_self_consistent() -> None:

@@ -175,8 +175,11 @@ def _print_summary(summary: JudgeSummary, *, as_json: bool, to_stderr: bool) -> 
     if summary.n_errors:
         table.add_row("model errors", str(summary.n_errors))
     table.add_row("unparseable", str(summary.unparseable))
+    pairwise = summary.n_both_orders_parsed is not None
     if summary.mean_score is not None:
         table.add_row("mean score", f"{summary.mean_score:.3f}")
+    elif not pairwise and summary.n > summary.n_errors:
+        table.add_row("mean score", "n/a (no score parsed)")
     if summary.distribution:
         table.add_row("verdicts", "")
     for label, count in summary.distribution.items():
@@ -186,6 +189,8 @@ def _print_summary(summary: JudgeSummary, *, as_json: bool, to_stderr: bool) -> 
             "positional consistency",
             f"{summary.positional_consistency:.3f} (of {summary.n_both_orders_parsed})",
         )
+    elif pairwise:
+        table.add_row("positional consistency", "n/a (no pair has both orders parsed)")
     table.add_row("calls (cached)", f"{summary.calls} ({summary.cache_hits})")
     table.add_row("tokens in / out", f"{summary.prompt_tokens} / {summary.completion_tokens}")
     (err_console if to_stderr else console).print(table)

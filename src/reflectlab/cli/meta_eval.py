@@ -23,6 +23,7 @@ from reflectlab.judge.meta import (
     read_pairs,
     read_verdicts,
 )
+from reflectlab.judge.metrics import CohenKappaResult
 from reflectlab.judge.protocols import PairwiseJudge, PairwiseJudgment
 from reflectlab.model import Model
 
@@ -87,7 +88,10 @@ def meta_eval(
         if output is not None:
             raise ConfigError("--output writes the verdicts of --model; with --verdicts drop it")
         read = read_verdicts(verdicts, kind, examples)
-        report = meta_eval_report(read[:limit] if limit is not None else read, kind)
+        # Only LLMBar's own result files follow its rule that two unparsed verdicts agree.
+        report = meta_eval_report(
+            read[:limit] if limit is not None else read, kind, unparsed_agree=kind == "llmbar"
+        )
     else:
         assert model is not None and examples is not None
         store = open_store(db)
@@ -123,19 +127,51 @@ async def _run(
 
 def _print_report(report: MetaEvalReport) -> None:
     meta = report.meta
-    table = Table(title=f"meta-eval ({report.format}, {report.n} pairs)", show_header=False)
-    table.add_row("accuracy", f"{report.accuracy:.4f}  ({escape(report.accuracy_rule)})")
-    table.add_row("  original order", f"{meta.accuracy_original:.4f}")
-    table.add_row("  swapped order", f"{meta.accuracy_swapped:.4f}")
-    table.add_row("  both orders", f"{meta.accuracy_both:.4f}")
-    table.add_row("  net vote", f"{meta.net_vote_accuracy:.4f}")
-    table.add_row("positional agreement", f"{report.positional_agreement:.4f}")
-    table.add_row("kappa vs gold", _opt(report.kappa_vs_gold))
-    table.add_row("kappa original vs swapped", _opt(report.kappa_orders))
-    table.add_row("unparsed verdicts", str(meta.unparsed))
+    n = report.n
+    no_pair = "n/a (no pair has both orders parsed)"
+    table = Table(title=f"meta-eval ({report.format}, {n} pairs)", show_header=False)
+    parsed = report.n_verdicts - report.unparsed_verdicts
+    table.add_row(
+        "accuracy",
+        _rate(report.accuracy, f"{parsed} of {report.n_verdicts} verdicts parsed")
+        + f"  ({escape(report.accuracy_rule)})",
+    )
+    table.add_row(
+        "  original order",
+        _rate(meta.accuracy_original, f"{meta.n_parsed_original} of {n} parsed"),
+    )
+    table.add_row(
+        "  swapped order", _rate(meta.accuracy_swapped, f"{meta.n_parsed_swapped} of {n} parsed")
+    )
+    table.add_row(
+        "  both orders", _rate(meta.accuracy_both, None) if meta.n_both_parsed else no_pair
+    )
+    table.add_row(
+        "  net vote", _rate(meta.net_vote_accuracy, f"{parsed} of {report.n_verdicts} parsed")
+    )
+    if report.positional_agreement is None:
+        agreement = no_pair
+    else:
+        of = n if meta.unparsed_agree else meta.n_both_parsed
+        agreement = f"{report.positional_agreement:.4f}  ({meta.equal} of {of} pairs"
+        if meta.unparsed_agree and meta.both_unparsed:
+            agreement += f", {meta.both_unparsed} of them unparsed in both orders"
+        agreement += f"; {escape(report.positional_agreement_rule)})"
+    table.add_row("positional agreement", agreement)
+    table.add_row("kappa vs gold", _kappa(report.kappa_vs_gold, report.kappa_vs_gold_detail))
+    table.add_row(
+        "kappa original vs swapped", _kappa(report.kappa_orders, report.kappa_orders_detail)
+    )
+    table.add_row("unparsed verdicts", f"{meta.unparsed} of {report.n_verdicts}")
     table.add_row("ties", str(meta.ties))
     console.print(table)
 
 
-def _opt(value: float | None) -> str:
-    return "undefined" if value is None else f"{value:.4f}"
+def _rate(value: float | None, missing: str | None) -> str:
+    return f"n/a ({missing})" if value is None else f"{value:.4f}"
+
+
+def _kappa(value: float | None, detail: CohenKappaResult | None) -> str:
+    if detail is None:
+        return "n/a (no pair has both orders parsed)"
+    return "undefined" if value is None else f"{value:.4f}  (over {detail.n} pairs)"

@@ -15,7 +15,14 @@ JudgeBench a net vote over the two orders (ties and missing verdicts vote 0); fo
 the protocol's own rule: a pair is correct only when both orders name the gold response.
 ``kappa_vs_gold`` compares each pair's both-orders verdict (the agreed label, else
 ``inconsistent``; ``unparsed`` if an order has no verdict) with gold; ``kappa_orders`` the
-original-order verdicts with the swapped ones (chance-corrected positional agreement).
+original-order verdicts with the swapped ones (chance-corrected positional agreement) over the
+pairs with both orders parsed.
+
+Unparsed verdicts are counted, never guessed, and a number with no parsed data behind it is
+``None`` (JSON null, "n/a" in the table) next to its count. Positional agreement follows our rule
+(pairs with both orders parsed) unless ``unparsed_agree=True``: LLMBar's ``evaluate.py`` counts
+a pair unparsed in both orders as agreeing, and only the reproduction of LLMBar's own
+``result.json`` files (``reflectlab meta-eval --format llmbar --verdicts``) uses that rule.
 """
 
 from __future__ import annotations
@@ -56,6 +63,10 @@ _RULES = {
     "judgebench": "net vote over the two orders (JudgeBench)",
     "jsonl": "correct in both orders (a verdict counts only when both orders agree)",
 }
+_AGREE_RULES = {
+    False: "over pairs with both orders parsed",
+    True: "LLMBar rule: a pair unparsed in both orders counts as agreeing",
+}
 _WINNERS: dict[str, Winner] = {"A": "A", "B": "B", "tie": "tie", "C": "tie"}
 
 
@@ -64,14 +75,18 @@ class MetaEvalReport(FrozenResult):
 
     format: PairsFormat
     n: int
-    accuracy: float
+    accuracy: float | None
     accuracy_rule: str
-    positional_agreement: float
+    positional_agreement: float | None
+    positional_agreement_rule: str
     kappa_vs_gold: float | None
     kappa_orders: float | None
+    n_verdicts: int
+    unparsed_verdicts: int
+    n_both_parsed: int
     meta: PairwiseMetaEval
-    kappa_vs_gold_detail: CohenKappaResult
-    kappa_orders_detail: CohenKappaResult
+    kappa_vs_gold_detail: CohenKappaResult | None
+    kappa_orders_detail: CohenKappaResult | None
 
 
 def read_pairs(path: str | Path, fmt: PairsFormat) -> list[PairwiseExample]:
@@ -164,29 +179,43 @@ async def judge_pairs(
     ]
 
 
-def meta_eval_report(verdicts: Sequence[PairwiseVerdicts], fmt: PairsFormat) -> MetaEvalReport:
-    """Accuracy under ``fmt``'s rule, positional agreement and kappa (module docstring)."""
+def meta_eval_report(
+    verdicts: Sequence[PairwiseVerdicts], fmt: PairsFormat, *, unparsed_agree: bool = False
+) -> MetaEvalReport:
+    """Accuracy under ``fmt``'s rule, positional agreement and kappa (module docstring).
+
+    ``unparsed_agree=True``: LLMBar's positional-agreement rule, for its own files only."""
     _check_format(fmt)
-    meta = pairwise_meta_eval(verdicts)
+    meta = pairwise_meta_eval(verdicts, unparsed_agree=unparsed_agree)
     accuracy = {
         "llmbar": meta.accuracy_average,
         "judgebench": meta.net_vote_accuracy,
         "jsonl": meta.accuracy_both,
     }[fmt]
-    gold: list[Gold] = [v.gold for v in verdicts]
-    final = [_final(v) for v in verdicts]
-    vs_gold = cohen_kappa(final, list(gold))
-    orders = cohen_kappa(
-        [v.original or "unparsed" for v in verdicts], [v.swapped or "unparsed" for v in verdicts]
-    )
+    vs_gold = orders = None
+    if meta.n_both_parsed:
+        gold: list[Gold] = [v.gold for v in verdicts]
+        vs_gold = cohen_kappa([_final(v) for v in verdicts], list(gold))
+        paired = [
+            v
+            for v in verdicts
+            if unparsed_agree or (v.original is not None and v.swapped is not None)
+        ]
+        orders = cohen_kappa(
+            [v.original or "unparsed" for v in paired], [v.swapped or "unparsed" for v in paired]
+        )
     return MetaEvalReport(
         format=fmt,
         n=meta.n,
         accuracy=accuracy,
         accuracy_rule=_RULES[fmt],
         positional_agreement=meta.positional_agreement,
-        kappa_vs_gold=vs_gold.kappa,
-        kappa_orders=orders.kappa,
+        positional_agreement_rule=_AGREE_RULES[unparsed_agree],
+        kappa_vs_gold=None if vs_gold is None else vs_gold.kappa,
+        kappa_orders=None if orders is None else orders.kappa,
+        n_verdicts=2 * meta.n,
+        unparsed_verdicts=meta.unparsed,
+        n_both_parsed=meta.n_both_parsed,
         meta=meta,
         kappa_vs_gold_detail=vs_gold,
         kappa_orders_detail=orders,
