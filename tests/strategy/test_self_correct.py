@@ -89,6 +89,6 @@ async def test_budget_stop_keeps_the_last_improved_answer() -> None:
 
 async def test_rounds_are_capped_by_the_budget_rounds() -> None:
     ctx = make_ctx(["Answer: 4", "x", "Answer: 6"], budget=Budget(max_rounds=1))
-    result = await run_strategy(get_strategy("self_correct", max_rounds=2), ctx)
+    result = await run_strategy(get_strategy("self_correct", rounds=2), ctx)
     assert [c.round for c in result.checkpoints] == [0, 1]
     assert result.stop_reason == "max_rounds=1"

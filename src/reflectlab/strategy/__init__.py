@@ -6,6 +6,7 @@ all of them.
 
 from reflectlab.strategy import (  # noqa: F401  (imported to register)
     best_of_n,
+    chain_of_verification,
     cot,
     critic,
     debate,

@@ -5,8 +5,8 @@ arXiv:2310.01798). Procedure (their Section 3, prompts in their Appendix): the m
 (role "draft", round 0); then each round k it is asked, in the same conversation, to
 "Review your previous answer and find problems with your answer." (role "feedback") and then
 "Based on the problems you found, improve your answer. Please reiterate your answer, ..."
-(role "refine", checkpointed as round k). Two rounds (``max_rounds=2``, as in their tables),
-and **no stop rule**: in their intrinsic setting every round is run whatever the review says,
+(role "refine", checkpointed as round k). Two rounds (``rounds=2``, as in their tables), and
+**no stop rule**: in their intrinsic setting every round is run whatever the review says,
 so a correct answer can be talked out of (right -> wrong flips are the point of measuring).
 
 ``stop="oracle"`` is their *oracle* setting (after Kim et al. 2023 and Shinn et al. 2023, whose
@@ -14,6 +14,10 @@ gains they attribute to it): before each round the gold label is asked whether t
 answer is already correct, and the loop stops if it is. It goes through the "oracle" feedback
 kind, so the run is marked ORACLE-ASSISTED; only the verdict is used, no gold text reaches a
 prompt. It is an upper bound, never self-correction.
+
+The parameter is ``rounds``, not ``max_rounds``: every round runs (there is no early stop in
+the intrinsic setting), and the paper's 2 must not be replaced by the runner's ``--max-rounds``
+default (3); ``--max-rounds`` still caps it (the budget's ``max_rounds``).
 
 Deviations: the first prompt is the task's own prompt (their GSM8K one was "Can you solve the
 following math problem? ... Explain your reasoning. Your final answer should be a single
@@ -62,7 +66,7 @@ def improve_prompt(ctx: StrategyContext) -> str:
     feedback=("intrinsic", "oracle"),
 )
 def self_correct(
-    max_rounds: Annotated[int, Field(ge=1, le=10)] = 2, stop: Stop = "none"
+    rounds: Annotated[int, Field(ge=1, le=10)] = 2, stop: Stop = "none"
 ) -> StrategyFn:
     """Answer, then "review your previous answer" -> "improve your answer", every round."""
 
@@ -75,7 +79,7 @@ def self_correct(
             convo,
             draft,
             kind="intrinsic",
-            max_rounds=max_rounds,
+            max_rounds=rounds,
             self_prompt=REVIEW_PROMPT,
             critic_prompt=REVIEW_PROMPT,
             refine_prompt=improve_prompt(ctx),
