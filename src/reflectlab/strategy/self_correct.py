@@ -65,9 +65,7 @@ def improve_prompt(ctx: StrategyContext) -> str:
     year=2023,
     feedback=("intrinsic", "oracle"),
 )
-def self_correct(
-    rounds: Annotated[int, Field(ge=1, le=10)] = 2, stop: Stop = "none"
-) -> StrategyFn:
+def self_correct(rounds: Annotated[int, Field(ge=1, le=10)] = 2, stop: Stop = "none") -> StrategyFn:
     """Answer, then "review your previous answer" -> "improve your answer", every round."""
 
     async def run(ctx: StrategyContext) -> str:
