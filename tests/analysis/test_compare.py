@@ -54,6 +54,19 @@ def test_verdict_sentence() -> None:
     assert re.fullmatch(pattern, c.verdict), c.verdict
 
 
+def test_no_discordant_pairs_says_the_test_cannot_tell() -> None:
+    # n = 8, both strategies right on the same 3 samples: the bootstrap interval is
+    # [+0.0, +0.0], which must not read as certainty.
+    same = [True, True, True, False, False, False, False, False]
+    groups = {"direct": _outcomes("direct", same), "self_refine": _outcomes("self_refine", same)}
+    (c,) = compare(groups, "direct")
+    assert (c.b, c.c, c.diff_ci_low, c.diff_ci_high) == (0, 0, 0.0, 0.0)
+    assert "no discordant pairs (b = c = 0)" in c.verdict
+    assert "n = 8" in c.verdict and "cannot tell them apart" in c.verdict
+    assert "CI [+0.0, +0.0]" not in c.verdict
+    assert c.verdict.endswith("not significant (Holm p=1)")
+
+
 def test_holm_across_the_strategies_of_one_call() -> None:
     same = _outcomes("same", SAME)
     comps = compare(_groups(same=same), "direct")

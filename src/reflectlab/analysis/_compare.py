@@ -31,9 +31,18 @@ def verdict_sentence(c: Comparison) -> str:
     """
     budget = f" at {c.budget_mode.replace('-', ' ')}" if c.budget_mode else ""
     level = f"{c.confidence * 100:g} %"
+    if c.b + c.c == 0:
+        # Every sample right for both or wrong for both: the interval collapses to
+        # [+0.0, +0.0], which reads as certainty but is only the absence of evidence.
+        interval = (
+            f"no discordant pairs (b = c = 0): on these n = {c.n_paired} samples the two were "
+            f"never right on different ones, so the paired test cannot tell them apart "
+            f"(the {level} interval [+0.0, +0.0] is not a measurement)"
+        )
+    else:
+        interval = f"{level} CI [{c.diff_ci_low * 100:+.1f}, {c.diff_ci_high * 100:+.1f}]"
     text = (
-        f"{c.strategy} vs {c.baseline}{budget}: {c.diff * 100:+.1f} points, "
-        f"{level} CI [{c.diff_ci_low * 100:+.1f}, {c.diff_ci_high * 100:+.1f}], "
+        f"{c.strategy} vs {c.baseline}{budget}: {c.diff * 100:+.1f} points, {interval}, "
         f"{'significant' if c.significant else 'not significant'} (Holm {_format_p(c.p_holm)})"
     )
     if c.oracle_assisted:
