@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from reflectlab.errors import ConfigError
+
 
 class RunRecord(BaseModel):
     run_id: str
@@ -172,16 +174,27 @@ class RunTables:
         )
 
     def get_run(self, run_id: str) -> RunRecord | None:
+        """The run with this id, or the only one it is a prefix of; ``None`` if none matches.
+        A prefix of several runs raises :class:`~reflectlab.errors.ConfigError` listing them."""
         row = self.db.execute(
             f"SELECT {_RUN_COLS}, pid, host FROM runs WHERE run_id = ?", (run_id,)
         ).fetchone()
         if row is None:
+            # substr, not LIKE: '_' and '%' in what the user typed are not wildcards.
             matches = self.db.execute(
-                f"SELECT {_RUN_COLS}, pid, host FROM runs WHERE run_id LIKE ? LIMIT 2",
-                (run_id + "%",),
+                f"SELECT {_RUN_COLS}, pid, host FROM runs WHERE substr(run_id, 1, ?) = ? "
+                "ORDER BY created_at DESC LIMIT 11",
+                (len(run_id), run_id),
             ).fetchall()
-            if len(matches) != 1:
+            if not matches or not run_id:
                 return None
+            if len(matches) > 1:
+                shown = ", ".join(m[0] for m in matches[:10])
+                more = " and more" if len(matches) > 10 else ""
+                raise ConfigError(
+                    f"run id prefix {run_id!r} is ambiguous: it matches {shown}{more} "
+                    "(newest first); give more characters"
+                )
             row = matches[0]
         done = self.db.execute(
             "SELECT COUNT(*) FROM results WHERE run_id = ?", (row[0],)
