@@ -23,22 +23,19 @@ def _write(path: Path, rows: list[dict[str, object]]) -> Path:
 
 
 def test_ifeval_gpt4_responses_reproduce_the_published_prompt_strict(tmp_path: Path) -> None:
-    """IFEval's GPT-4 responses score 76.89 % prompt-level strict in the paper; the response
-    file is keyed by prompt, so it is converted to {id, response} rows on the fly."""
+    """IFEval's GPT-4 responses score 76.89 % prompt-level strict in the paper. The response
+    file is IFEval's own ({prompt, response}, keyed by prompt), scored as shipped."""
     inputs = DATA / "ifeval" / "input_data.jsonl"
     gpt4 = DATA / "ifeval" / "input_response_data_gpt4_20231107_145030.jsonl"
     if not (inputs.exists() and gpt4.exists()):
-        pytest.skip("IFEval data not present")
-    key_of = {r["prompt"]: r["key"] for r in map(json.loads, inputs.read_text().splitlines())}
-    rows = [
-        {"id": key_of[r["prompt"]], "response": r["response"]}
-        for r in map(json.loads, gpt4.read_text().splitlines())
-    ]
-    responses = _write(tmp_path / "gpt4.jsonl", rows)
+        pytest.skip(f"IFEval data not present under {DATA / 'ifeval'} (read-only shared data)")
+    out = tmp_path / "report.json"
     with capture_calls() as calls:
         result = runner.invoke(
-            app, ["score", "--task", f"ifeval:{inputs}", "--responses", str(responses), "--json"]
-        )
+            app,
+            ["score", "--task", f"ifeval:{inputs}", "--responses", str(gpt4), "--json",
+             "-o", str(out)],
+        )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert calls == []  # scoring never calls a model
     report = json.loads(result.stdout)
@@ -50,6 +47,8 @@ def test_ifeval_gpt4_responses_reproduce_the_published_prompt_strict(tmp_path: P
         assert report["prompt_strict"] <= report[name] <= 1
     item = report["per_item"][0]
     assert set(item) >= {"id", "correct", "score", "reason"}
+    assert item["id"] == "1000"  # matched to input_data.jsonl's key by the prompt
+    assert json.loads(out.read_text(encoding="utf-8")) == report  # -o/--output: the same JSON
 
 
 def test_humaneval_completions_from_a_file(tmp_path: Path) -> None:
@@ -75,6 +74,44 @@ def test_humaneval_completions_from_a_file(tmp_path: Path) -> None:
     assert "prompt_strict" not in report
 
 
+def test_humaneval_samples_file_as_shipped_gives_pass_at_k(tmp_path: Path) -> None:
+    """HumanEval's own samples format ({task_id, completion}, several per problem)."""
+    path = DATA / "humaneval" / "HumanEval.jsonl.gz"
+    if not path.exists():
+        pytest.skip(f"{path} not present (read-only shared data)")
+    with gzip.open(path, "rt") as fh:
+        problems = [json.loads(line) for line, _ in zip(fh, range(2), strict=False)]
+    right = [{"task_id": p["task_id"], "completion": p["canonical_solution"]} for p in problems]
+    wrong = [{"task_id": p["task_id"], "completion": "    return None\n"} for p in problems]
+    # Problem 0: 1 right of 2; problem 1: 2 right of 2.
+    samples = _write(tmp_path / "samples.jsonl", [right[0], wrong[0], right[1], right[1]])
+    result = runner.invoke(app, ["score", "-t", f"humaneval:{path}", "-r", str(samples), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["n"], report["correct"], report["n_problems"]) == (4, 3, 2)
+    assert report["pass@1"] == pytest.approx((0.5 + 1.0) / 2)
+    assert "pass@10" not in report  # no problem has 10 samples
+    plain = runner.invoke(app, ["score", "-t", f"humaneval:{path}", "-r", str(samples)])
+    assert plain.exit_code == 0, plain.output
+    assert "problems: 2   samples per problem: 2" in plain.stdout
+    assert "pass@1: 75.00%" in plain.stdout
+
+
+def test_task_options_are_long_only_and_o_means_output(tmp_path: Path) -> None:
+    responses = _write(tmp_path / "r.jsonl", [{"id": 0, "response": "1"}])
+    out = tmp_path / "report.json"
+    result = runner.invoke(
+        app, ["score", "-t", "arith", "--task-option", "n=2", "-r", str(responses), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text(encoding="utf-8"))["n"] == 1
+    help_text = runner.invoke(app, ["score", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "-o, --output" in help_text and "--task-option" in help_text
+    assert "-o, --task-option" not in help_text
+    tasks = runner.invoke(app, ["tasks"], env={"COLUMNS": "200"}).stdout
+    assert "--task-option KEY=VALUE" in tasks and "-o " not in tasks
+
+
 def test_plain_output_with_task_options(tmp_path: Path) -> None:
     data = _write(tmp_path / "qa.jsonl", [{"q": "2+2?", "a": 4}, {"q": "3+3?", "a": 6}])
     responses = _write(tmp_path / "r.jsonl", [{"id": 0, "response": "Answer: 4"},
@@ -82,7 +119,8 @@ def test_plain_output_with_task_options(tmp_path: Path) -> None:
     result = runner.invoke(
         app,
         ["score", "--task", f"jsonl:{data}", "--responses", str(responses),
-         "-o", "input_field=q", "-o", "target_field=a", "-o", "answer=numeric"],
+         "--task-option", "input_field=q", "--task-option", "target_field=a",
+         "--task-option", "answer=numeric"],
         env={"COLUMNS": "160"},
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -94,9 +132,11 @@ def test_errors_name_the_responses_line(tmp_path: Path) -> None:
     responses = _write(tmp_path / "r.jsonl", [{"id": 0, "response": "1"},
                                               {"id": 500, "response": "2"}])  # fmt: skip
     result = runner.invoke(app, ["score", "--task", "arith", "--responses", str(responses),
-                                 "-o", "n=5"])  # fmt: skip
+                                 "--task-option", "n=5"])  # fmt: skip
     assert isinstance(result.exception, InputError)
     assert "r.jsonl, line 2, field 'id': unknown id '500'" in str(result.exception)
-    bad_option = runner.invoke(app, ["score", "-t", "arith", "-r", str(responses), "-o", "n"])
+    bad_option = runner.invoke(
+        app, ["score", "-t", "arith", "-r", str(responses), "--task-option", "n"]
+    )
     assert isinstance(bad_option.exception, ConfigError)
     assert "expected KEY=VALUE" in str(bad_option.exception)

@@ -27,4 +27,4 @@ def test_tasks_table() -> None:
     result = runner.invoke(app, ["tasks"], env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output
     assert "gsm8k:PATH/test.jsonl" in result.stdout
-    assert "knights" in result.stdout and "-o KEY=VALUE" in result.stdout
+    assert "knights" in result.stdout and "--task-option KEY=VALUE" in result.stdout

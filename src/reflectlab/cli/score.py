@@ -39,11 +39,22 @@ def score(
     ],
     responses: Annotated[
         Path,
-        typer.Option("--responses", "-r", help='JSONL file of {"id": ..., "response": ...} rows.'),
+        typer.Option(
+            "--responses",
+            "-r",
+            help='JSONL replies: {"id", "response"} rows, HumanEval samples {"task_id", '
+            '"completion"} (several per problem give pass@k), or IFEval {"prompt", "response"}.',
+        ),
     ],
     task_option: Annotated[
         list[str] | None,
-        typer.Option("--task-option", "-o", help="Task option KEY=VALUE (repeatable)."),
+        typer.Option(
+            "--task-option", help="Task option KEY=VALUE, e.g. n=20 or input_field=q (repeatable)."
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Also write the --json report to this file."),
     ] = None,
     concurrency: Annotated[
         int, typer.Option("--concurrency", min=1, help="Replies scored at once.")
@@ -52,10 +63,17 @@ def score(
         bool, typer.Option("--json", help="Print n, correct, accuracy and per-item scores.")
     ] = False,
 ) -> None:
-    """Score existing replies: accuracy, per-item results (and IFEval's four accuracies)."""
+    """Score existing replies: accuracy, per-item results, IFEval's four accuracies and
+    HumanEval's pass@k (Chen et al. 2021's unbiased estimator, k = 1, 10, 100 where every
+    problem has at least k samples)."""
     resolved = get_task(task, **parse_task_options(task_option))
     rows = load_responses(responses, resolved)
     report = asyncio.run(score_report(resolved, rows, concurrency=concurrency))
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(
+            json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     if as_json:
         print_json(report.to_json())
         return
@@ -63,6 +81,10 @@ def score(
         f"task: {report.task}   n: {report.n}   correct: {report.correct}   "
         f"accuracy: {report.accuracy:.2%}"
     )
+    if report.samples_per_problem is not None:
+        low, high = report.samples_per_problem
+        per = str(low) if low == high else f"{low}-{high}"
+        console.print(f"problems: {report.n_problems}   samples per problem: {per}")
     for name, value in report.metrics.items():
         console.print(f"{name}: {value:.2%}")
     wrong = [item for item in report.per_item if not item.correct]

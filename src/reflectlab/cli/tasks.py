@@ -34,6 +34,7 @@ def tasks(
         table.add_row(info.name, info.answer_kind, info.description, info.usage)
     console.print(table)
     console.print(
-        "Options: --task-option/-o KEY=VALUE (e.g. -o seed=1 -o n=20, or for your own files "
-        "-o input_field=question -o target_field=answer -o answer=numeric)."
+        "Options: --task-option KEY=VALUE (e.g. --task-option seed=1 --task-option n=20, or "
+        "for your own files --task-option input_field=question --task-option "
+        "target_field=answer --task-option answer=numeric)."
     )
