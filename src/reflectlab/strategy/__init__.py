@@ -9,6 +9,7 @@ from reflectlab.strategy import (  # noqa: F401  (imported to register)
     chain_of_verification,
     cot,
     critic,
+    critic_cot,
     debate,
     decrim,
     dialectic,

@@ -273,6 +273,7 @@ async def evaluate_and_revise(
     revise: Revise,
     stop_on_correct: bool = True,
     stop_when_unchanged: int = 0,
+    round_offset: int = 0,
 ) -> str:
     """The generate -> check -> revise loop shared by retry, Reflexion, CRITIC and ProgCo.
 
@@ -283,11 +284,12 @@ async def evaluate_and_revise(
     which is checkpointed as round k. With ``stop_when_unchanged=n`` the loop also stops after
     n consecutive revisions that kept the (extracted) answer (CRITIC's rule). When the verdict
     can stop the loop, an "unknown" one never does and is counted in
-    ``ctx.notes["unknown_verdicts"]``.
+    ``ctx.notes["unknown_verdicts"]``. ``round_offset`` numbers the rounds from
+    ``round_offset + 1`` (a strategy that restarts the loop keeps its round numbers distinct).
     """
     rounds = min(max_rounds, ctx.budget.max_rounds)
     unchanged = 0
-    for k in range(1, rounds + 1):
+    for k in range(round_offset + 1, round_offset + rounds + 1):
         fb = await evaluate(response, k)
         if stop_on_correct and fb.verdict == "unknown":
             tally(ctx, "unknown_verdicts")
