@@ -9,6 +9,14 @@ can catch one type. Provider errors are translated at the provider boundary::
     ├── ModelError                  a model call failed (names the model and URL)
     │   ├── RateLimitError          HTTP 429 or the server said "slow down"        (retried)
     │   ├── ProviderUnavailableError  connection refused, DNS, 5xx, timeout         (retried)
+    │   ├── InvalidResponseError    HTTP 200 but not a completion: not JSON, not an
+    │   │   │                       object, no ``choices`` list, a choice without
+    │   │   │                       a message                                      (retried)
+    │   │   └── EmptyCompletionError  ``choices: []``, or a choice whose content is
+    │   │                           null, "" or only whitespace (also when
+    │   │                           finish_reason is "length")                     (retried)
+    │   ├── InvalidUsageError       ``usage`` with counts that are not non-negative
+    │   │                           integers (strings, negatives, booleans, ...)   (not retried)
     │   ├── ContextWindowError      the prompt does not fit the model's context    (not retried)
     │   ├── AuthenticationError     401/403                                         (not retried)
     │   ├── BadRequestError         other 4xx                                       (not retried)
@@ -16,6 +24,10 @@ can catch one type. Provider errors are translated at the provider boundary::
     ├── SandboxError                the sandbox itself could not run (not: the code failed)
     ├── StoreError                  the SQLite store cannot be opened or migrated
     └── BudgetExceeded              a per-sample budget stopped a strategy (control flow)
+
+An empty or malformed reply is never an answer: it is retried like a 5xx (bounded by the retry
+policy), never cached, and if it persists the call fails with its reason. A reply without
+``usage`` is not an error; it is kept with ``Usage.known = False`` and counted.
 """
 
 from __future__ import annotations
@@ -26,7 +38,10 @@ __all__ = [
     "BudgetExceeded",
     "ConfigError",
     "ContextWindowError",
+    "EmptyCompletionError",
     "InputError",
+    "InvalidResponseError",
+    "InvalidUsageError",
     "ModelError",
     "ModelNotFoundError",
     "ProviderUnavailableError",
@@ -101,6 +116,23 @@ class RateLimitError(ModelError):
 
 class ProviderUnavailableError(ModelError):
     retryable = True
+
+
+class InvalidResponseError(ModelError):
+    """The server answered 200 with something that is not a usable completion. Retried: a
+    proxy or an overloaded engine that garbles one reply usually sends a good one next."""
+
+    retryable = True
+
+
+class EmptyCompletionError(InvalidResponseError):
+    """The completion has no text: no choices, or a choice whose content is null, empty or only
+    whitespace. Never cached and never scored as the model's answer."""
+
+
+class InvalidUsageError(ModelError):
+    """The server's ``usage`` holds counts that are not non-negative integers. Not retried: a
+    server that sends garbage usage sends it every time, and a cost built on it would be wrong."""
 
 
 class ContextWindowError(ModelError):

@@ -3,7 +3,12 @@
 The key is the sha256 of the canonical JSON of everything that can change a reply: model name,
 base URL, messages, the generation parameters and the sample index (as in DSPy's rollout id).
 So N samples drawn at temperature > 0 are N distinct entries, each cacheable, and asking again
-for sample 3 returns sample 3. Errors are never cached.
+for sample 3 returns sample 3. Errors are never cached, and neither is an empty reply (it is an
+error); an empty entry left by an older reflectlab is not served (:func:`usable`).
+
+When the cache and the call recorder are one object implementing :class:`CachingRecorder`
+(the SQLite store does), a finished call's cache entry and its call record are written in one
+transaction: a kill between the two can never turn a paid call into a free cache hit.
 """
 
 from __future__ import annotations
@@ -47,6 +52,20 @@ class CallRecorder(Protocol):
     """Where the call log goes (the SQLite store implements it). Called once per finished call."""
 
     def record_call(self, event: CallEvent) -> None: ...
+
+
+@runtime_checkable
+class CachingRecorder(Protocol):
+    """A cache that is also the call recorder and can write both in one transaction."""
+
+    def record_cached_call(self, event: CallEvent, key: str, output: ModelOutput) -> None:
+        """Store ``output`` under ``key`` and record ``event``: both or neither."""
+        ...
+
+
+def usable(output: ModelOutput) -> bool:
+    """Whether a cached reply may be served: it has choices and none is empty or blank."""
+    return bool(output.choices) and all(c.strip() for c in output.choices)
 
 
 class MemoryCache:

@@ -7,8 +7,13 @@ import time
 import uuid
 from typing import Any
 
-from reflectlab.errors import ModelError
-from reflectlab.model._cache import CallCache, CallRecorder, request_hash
+from reflectlab.errors import (
+    EmptyCompletionError,
+    InvalidResponseError,
+    ModelError,
+    ProviderUnavailableError,
+)
+from reflectlab.model._cache import CachingRecorder, CallCache, CallRecorder, request_hash, usable
 from reflectlab.model._events import current_tags, emit
 from reflectlab.model._prices import PriceTable
 from reflectlab.model._provider import ModelAPI
@@ -28,8 +33,16 @@ class Model:
     """A model facade over one provider connection.
 
     ``generate`` does, in order: cache lookup -> concurrency slot (per provider connection) ->
-    retries with exponential backoff and jitter -> provider call -> usage and cost -> trace event
-    (to the call recorder and to the listeners of the current context). Providers stay small.
+    retries with exponential backoff and jitter, within the policy's deadline -> provider call
+    -> reply check -> usage and cost -> cache entry and call record (one transaction when the
+    cache is also the recorder) -> trace event (to the listeners of the current context).
+    Providers stay small.
+
+    The reply check is the same for every provider: no choices, fewer or more choices than
+    asked for, or a choice that is empty after stripping whitespace (whatever its
+    ``finish_reason``, "length" included) raise :class:`~reflectlab.errors.EmptyCompletionError`
+    / :class:`~reflectlab.errors.InvalidResponseError`, which are retried like a 5xx and never
+    cached; a cached entry that fails the check is not served.
 
     Example::
 
@@ -105,8 +118,9 @@ class Model:
         start = time.perf_counter()
         if use_cache and self.cache is not None:
             hit = self.cache.cache_get(key)
-            if hit is not None:
+            if hit is not None and usable(hit):
                 event.choices, event.usage, event.from_cache = hit.choices, hit.usage, True
+                event.finish_reasons = hit.finish_reasons
                 self._finish(event, start)
                 return hit.model_copy(
                     update={"from_cache": True, "call_id": event.call_id, "latency_s": 0.0}
@@ -122,8 +136,11 @@ class Model:
             prompt_tokens=response.prompt_tokens,
             completion_tokens=response.completion_tokens,
             cached_tokens=response.cached_tokens,
+            known=response.usage_known,
         )
-        usage.cost_usd = 0.0 if self.api.local else self.prices.cost(self.name, usage)
+        # Unknown usage has an unknown cost; 0 here is flagged by ``known``, never a price.
+        if not self.api.local and usage.known:
+            usage.cost_usd = self.prices.cost(self.name, usage)
         output = ModelOutput(
             model=self.name,
             choices=response.choices,
@@ -134,7 +151,14 @@ class Model:
             call_id=event.call_id,
         )
         event.choices, event.usage = response.choices, usage
+        event.finish_reasons = response.finish_reasons
         if use_cache and self.cache is not None:
+            store, recorder = self.cache, self.recorder
+            if isinstance(store, CachingRecorder) and _same(store, recorder):
+                event.latency_s = time.perf_counter() - start
+                store.record_cached_call(event, key, output)
+                emit(event)
+                return output
             self.cache.cache_put(key, output)
         self._finish(event, start)
         return output
@@ -142,18 +166,63 @@ class Model:
     async def _call_with_retries(
         self, msgs: list[Any], cfg: GenerateConfig, event: CallEvent
     ) -> ProviderResponse:
+        deadline_s = self.retry.deadline_s
+        begin = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
             event.attempts = attempt
             try:
-                return await self.api.generate(msgs, cfg)
+                if deadline_s is None:
+                    response = await self.api.generate(msgs, cfg)
+                else:
+                    remaining = deadline_s - (time.monotonic() - begin)
+                    try:
+                        async with asyncio.timeout(remaining):
+                            response = await self.api.generate(msgs, cfg)
+                    except TimeoutError as exc:
+                        raise ProviderUnavailableError(
+                            f"no reply within the call's deadline of {deadline_s:g}s "
+                            f"(attempt {attempt}; set deadline_s or REFLECTLAB_DEADLINE)",
+                            model=self.name,
+                            base_url=self.api.base_url,
+                        ) from exc
+                self._check_reply(response, cfg)
+                return response
             except ModelError as exc:
-                if not exc.retryable or attempt >= self.retry.max_attempts:
+                if isinstance(exc, InvalidResponseError):
+                    event.invalid_replies += 1
+                delay = self.retry.delay(attempt, exc.retry_after)
+                out_of_time = (
+                    deadline_s is not None and time.monotonic() - begin + delay >= deadline_s
+                )
+                if not exc.retryable or attempt >= self.retry.max_attempts or out_of_time:
                     if exc.retryable:
-                        exc.args = (f"{exc.args[0]} (gave up after {attempt} attempts)",)
+                        why = f"the {deadline_s:g}s deadline" if out_of_time else "attempts"
+                        exc.args = (f"{exc.args[0]} (gave up after {attempt} attempts: {why})",)
                     raise
-                await asyncio.sleep(self.retry.delay(attempt, exc.retry_after))
+                await asyncio.sleep(delay)
+
+    def _check_reply(self, response: ProviderResponse, cfg: GenerateConfig) -> None:
+        """An empty or incomplete reply is an error, whichever provider sent it."""
+        model, url = self.name, self.api.base_url
+        if not response.choices:
+            raise EmptyCompletionError("the server returned no choices", model=model, base_url=url)
+        if len(response.choices) != cfg.n:
+            raise InvalidResponseError(
+                f"asked for {cfg.n} choices, the server returned {len(response.choices)}",
+                model=model,
+                base_url=url,
+            )
+        for i, text in enumerate(response.choices):
+            if not text.strip():
+                reason = response.finish_reasons[i] if i < len(response.finish_reasons) else None
+                what = "empty" if not text else "only whitespace"
+                raise EmptyCompletionError(
+                    f"choice {i} of the reply is {what} (finish_reason={reason!r})",
+                    model=model,
+                    base_url=url,
+                )
 
     def _finish(self, event: CallEvent, start: float) -> None:
         event.latency_s = time.perf_counter() - start
@@ -176,3 +245,7 @@ class Model:
 
     async def aclose(self) -> None:
         await self.api.aclose()
+
+
+def _same(a: object, b: object) -> bool:
+    return a is b

@@ -6,6 +6,7 @@ import importlib
 from typing import Any
 
 from reflectlab.errors import ConfigError
+from reflectlab.model import _settings
 from reflectlab.model._cache import CallCache, CallRecorder
 from reflectlab.model._model import Model
 from reflectlab.model._prices import PriceTable
@@ -59,6 +60,10 @@ def get_model(
     retry: RetryPolicy | None = None,
     prices: PriceTable | None = None,
     config: GenerateConfig | None = None,
+    timeout_s: float | None = None,
+    connect_timeout_s: float | None = None,
+    max_retries: int | None = None,
+    deadline_s: float | None = None,
     **provider_options: Any,
 ) -> Model:
     """Build a :class:`Model` from a ``provider/model`` name.
@@ -66,7 +71,55 @@ def get_model(
     ``provider_options`` go to the provider (``base_url``, ``api_key``, ``max_connections``,
     the mock's ``outputs``, ...). ``cache`` and ``recorder`` are usually a
     :class:`reflectlab.store.Store`; :func:`reflectlab.get_model` wires the default one.
+
+    Timeouts and retries (every provider accepts them; ``None`` means the environment
+    variable, else the default, see :mod:`reflectlab.model._settings`):
+
+    - ``timeout_s``: seconds one attempt may take (``REFLECTLAB_TIMEOUT``, default 120; 600
+      for the embedded ``llamacpp/`` engine);
+    - ``connect_timeout_s``: seconds to open the connection (``REFLECTLAB_CONNECT_TIMEOUT``,
+      default 10);
+    - ``max_retries``: retries after the first attempt (``REFLECTLAB_MAX_RETRIES``, default 5);
+    - ``deadline_s``: seconds one call may take over all attempts and waits
+      (``REFLECTLAB_DEADLINE``, default 600).
+
+    ``max_retries`` and ``deadline_s`` override the same fields of an explicit ``retry``
+    policy; the environment variables apply only when no ``retry`` is given. A malformed value
+    or base URL is a :class:`~reflectlab.errors.ConfigError` here, before any call.
+
+    Example::
+
+        model = get_model("openai/my-model", base_url="http://localhost:8000/v1",
+                          timeout_s=30, connect_timeout_s=2, max_retries=2)
     """
     provider, model_name = split_model_name(name)
+    if timeout_s is not None:
+        provider_options["timeout_s"] = _settings.seconds(
+            timeout_s, name="timeout_s", env=_settings.ENV_TIMEOUT, default=0.0
+        )
+    if connect_timeout_s is not None:
+        provider_options["connect_timeout_s"] = _settings.seconds(
+            connect_timeout_s,
+            name="connect_timeout_s",
+            env=_settings.ENV_CONNECT_TIMEOUT,
+            default=0.0,
+        )
+    retry = _retry_policy(retry, max_retries, deadline_s)
     api = provider_class(provider)(model_name, **provider_options)
     return Model(api, cache=cache, recorder=recorder, retry=retry, prices=prices, config=config)
+
+
+def _retry_policy(
+    retry: RetryPolicy | None, max_retries: int | None, deadline_s: float | None
+) -> RetryPolicy:
+    changes: dict[str, Any] = {}
+    if max_retries is not None or retry is None:
+        changes["max_attempts"] = _settings.max_retries(max_retries) + 1
+    if deadline_s is not None or retry is None:
+        changes["deadline_s"] = _settings.seconds(
+            deadline_s,
+            name="deadline_s",
+            env=_settings.ENV_DEADLINE,
+            default=_settings.DEFAULT_DEADLINE_S,
+        )
+    return (retry or RetryPolicy()).model_copy(update=changes)

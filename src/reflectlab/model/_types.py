@@ -51,24 +51,39 @@ class GenerateConfig(BaseModel):
         return GenerateConfig.model_validate({**self.model_dump(), **changes})
 
 
+#: The finish reason of a reply cut by the token limit (``max_tokens`` or the context).
+TRUNCATED = "length"
+
+
 class ProviderResponse(BaseModel):
-    """What a provider returns for one request: the texts and the usage the server reported."""
+    """What a provider returns for one request: the texts and the usage the server reported.
+
+    ``usage_known`` is False when the server sent no usage: the token counts are then 0 because
+    nobody knows them, not because the call was free. :class:`~reflectlab.model.Model` rejects a
+    response with no choices or an empty one, whichever provider sent it.
+    """
 
     choices: list[str]
     finish_reasons: list[str | None] = Field(default_factory=list)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
+    usage_known: bool = True
     served_model: str | None = None
 
 
 class Usage(BaseModel):
-    """Tokens and cost of one model call, as the server reported them."""
+    """Tokens and cost of one model call, as the server reported them.
+
+    ``known`` is False when the server reported no usage; the counts and the cost are then 0
+    meaning *unknown*, and totals count such calls apart (``UsageTotals.usage_unknown``).
+    """
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
     cost_usd: float = 0.0
+    known: bool = True
 
     @property
     def total_tokens(self) -> int:
@@ -96,12 +111,22 @@ class ModelOutput(BaseModel):
         """The first (usually only) completion."""
         return self.choices[0] if self.choices else ""
 
+    @property
+    def truncated(self) -> bool:
+        """Whether a completion was cut by the token limit (``finish_reason == "length"``)."""
+        return TRUNCATED in self.finish_reasons
+
 
 class CallEvent(BaseModel):
-    """The trace event of one model call (fresh, cached or failed). Versioned for logs."""
+    """The trace event of one model call (fresh, cached or failed). Versioned for logs.
+
+    Version 2 added ``finish_reasons`` (one per choice, as the server sent them),
+    ``Usage.known`` and ``invalid_replies`` (attempts whose reply was empty or malformed and
+    so was retried, never used). Version 1 events read as "finish reasons not recorded".
+    """
 
     event: Literal["model_call"] = "model_call"
-    version: int = 1
+    version: int = 2
     call_id: str
     model: str
     base_url: str | None = None
@@ -112,14 +137,21 @@ class CallEvent(BaseModel):
     messages: list[ChatMessage]
     config: GenerateConfig
     choices: list[str] = Field(default_factory=list)
+    finish_reasons: list[str | None] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
     from_cache: bool = False
     attempts: int = 0
+    invalid_replies: int = 0
     error: str | None = None
     error_type: str | None = None
     started_at: float = Field(default_factory=time.time)
     latency_s: float = 0.0
     tags: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def truncated(self) -> bool:
+        """Whether a completion was cut by the token limit (``finish_reason == "length"``)."""
+        return TRUNCATED in self.finish_reasons
 
 
 class UsageTotals(BaseModel):
@@ -129,6 +161,10 @@ class UsageTotals(BaseModel):
     calls: int = 0
     cache_hits: int = 0
     errors: int = 0
+    #: fresh calls whose server reported no usage (their tokens are not in the sums)
+    usage_unknown: int = 0
+    #: calls (fresh or cached) whose reply was cut by the token limit
+    truncated: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
@@ -139,12 +175,15 @@ class UsageTotals(BaseModel):
     def add(self, event: CallEvent) -> None:
         if event.error is not None:
             self.errors += 1
-        elif event.from_cache:
+            return
+        self.truncated += event.truncated
+        if event.from_cache:
             self.cache_hits += 1
             self.cache_hit_prompt_tokens += event.usage.prompt_tokens
             self.cache_hit_completion_tokens += event.usage.completion_tokens
         else:
             self.calls += 1
+            self.usage_unknown += not event.usage.known
             self.prompt_tokens += event.usage.prompt_tokens
             self.completion_tokens += event.usage.completion_tokens
             self.cached_tokens += event.usage.cached_tokens

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from reflectlab.errors import ConfigError, ContextWindowError, ModelError
+from reflectlab.model import _settings
 from reflectlab.model._provider import ModelAPI
 from reflectlab.model._types import ChatMessage, GenerateConfig, ProviderResponse
 from reflectlab.model.providers._llamacpp_models import (
@@ -290,7 +291,9 @@ class LlamaCppAPI(ModelAPI):
     - ``cache_ram_mib``: host RAM for evicted prompts' KV state (default 512; 0 disables).
     - ``max_connections``: requests in flight from reflectlab (default ``2 * n_parallel``: when
       a slot frees, the next request is already waiting in the server; more only queues).
-    - ``timeout_s``: per request (default 600).
+    - ``timeout_s``: per attempt (default 600, or ``REFLECTLAB_TIMEOUT``: a CPU engine can take
+      minutes on a long reply); ``connect_timeout_s`` (default 10, or
+      ``REFLECTLAB_CONNECT_TIMEOUT``). The call's deadline bounds the total either way.
     - ``verbosity``: of llama.cpp's stderr log (default 1, errors only).
 
     The name is resolved at construction (cheap; unknown or missing models fail here with the
@@ -316,7 +319,8 @@ class LlamaCppAPI(ModelAPI):
         threads: int | None = None,
         cache_ram_mib: int = DEFAULT_CACHE_RAM_MIB,
         max_connections: int | None = None,
-        timeout_s: float = 600.0,
+        timeout_s: float | None = None,
+        connect_timeout_s: float | None = None,
         verbosity: int | None = None,
     ) -> None:
         if base_url is not None:
@@ -335,7 +339,18 @@ class LlamaCppAPI(ModelAPI):
             model_name, base_url=None, max_connections=max_connections or 2 * n_parallel
         )
         self.model = resolve_model(model_name)
-        self.timeout_s = timeout_s
+        self.timeout_s = _settings.seconds(
+            timeout_s,
+            name="timeout_s",
+            env=_settings.ENV_TIMEOUT,
+            default=_settings.LOCAL_ENGINE_TIMEOUT_S,
+        )
+        self.connect_timeout_s = _settings.seconds(
+            connect_timeout_s,
+            name="connect_timeout_s",
+            env=_settings.ENV_CONNECT_TIMEOUT,
+            default=_settings.DEFAULT_CONNECT_TIMEOUT_S,
+        )
         self.verbosity = _default_verbosity() if verbosity is None else verbosity
         self._key = _ServerKey(
             path=str(self.model.path),
@@ -365,6 +380,7 @@ class LlamaCppAPI(ModelAPI):
                 api_key=running.api_key,
                 max_connections=self.max_connections,
                 timeout_s=self.timeout_s,
+                connect_timeout_s=self.connect_timeout_s,
             )
             self._running = running
             if old is not None:

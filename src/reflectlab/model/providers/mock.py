@@ -4,6 +4,14 @@ Outputs come from a list (served in order; when it runs out, a clear error — o
 ``cycle=True``) or from a sync or async callable of the :class:`MockRequest`. With neither, the
 reply is ``"mock reply"`` plus a short digest of the request, so different prompts differ.
 Token usage is counted as whitespace-separated words, so accounting tests have real numbers.
+
+A script item may also be a :class:`reflectlab.errors.ModelError` (raised, so retries can be
+tested) or a :class:`MockReply`, to script what real servers do: an empty or blank reply
+(which :class:`~reflectlab.model.Model` rejects as an
+:class:`~reflectlab.errors.EmptyCompletionError`), ``finish_reason="length"``, or a reply
+without usage::
+
+    get_model("mock/m", outputs=[MockReply(""), MockReply("42", finish_reason="length")])
 """
 
 from __future__ import annotations
@@ -36,7 +44,17 @@ class MockRequest:
         return ""
 
 
-MockOutput = str | ModelError
+@dataclass(frozen=True)
+class MockReply:
+    """One scripted reply with the details a plain string leaves at their defaults."""
+
+    text: str
+    finish_reason: str | None = "stop"
+    #: False: the reply comes without usage, as some servers send it
+    usage: bool = True
+
+
+MockOutput = str | MockReply | ModelError
 MockScript = (
     Sequence[MockOutput]
     | Callable[[MockRequest], MockOutput]
@@ -61,7 +79,11 @@ class MockAPI(ModelAPI):
         cached_tokens: int = 0,
         max_connections: int = 1000,
         base_url: str | None = None,
+        timeout_s: float | None = None,
+        connect_timeout_s: float | None = None,
     ) -> None:
+        """``timeout_s`` and ``connect_timeout_s`` are accepted so that one set of options
+        works for every provider; a mock waits on no network."""
         super().__init__(model_name, base_url=base_url, max_connections=max_connections)
         if outputs is not None and not callable(outputs) and isinstance(outputs, str | bytes):
             raise ConfigError("mock outputs must be a list of strings or a callable, not a str")
@@ -71,14 +93,14 @@ class MockAPI(ModelAPI):
         self.calls = 0
         self.requests: list[MockRequest] = []
 
-    async def _one(self, request: MockRequest) -> str:
+    async def _one(self, request: MockRequest) -> MockReply:
         script = self.outputs
         if script is None:
             digest = hashlib.sha256(request.prompt.encode()).hexdigest()[:8]
             out: MockOutput = f"mock reply {digest}"
         elif callable(script):
             result = script(request)
-            out = await result if inspect.isawaitable(result) else result  # type: ignore[assignment]
+            out = await result if inspect.isawaitable(result) else result
         else:
             index = request.call_number - 1
             if index >= len(script):
@@ -91,25 +113,33 @@ class MockAPI(ModelAPI):
             out = script[index]
         if isinstance(out, ModelError):
             raise out
-        if not isinstance(out, str):
+        if isinstance(out, str):
+            return MockReply(out)
+        if not isinstance(out, MockReply):
             raise ConfigError(f"mock/{self.model_name}: script returned {type(out).__name__}")
         return out
 
     async def generate(
         self, messages: list[ChatMessage], config: GenerateConfig
     ) -> ProviderResponse:
-        choices = []
+        replies = []
         for _ in range(config.n):
             self.calls += 1
             request = MockRequest(messages=messages, config=config, call_number=self.calls)
             self.requests.append(request)
-            choices.append(await self._one(request))
-        prompt_tokens = sum(count_tokens(m.content) for m in messages)
+            replies.append(await self._one(request))
+        if not all(r.usage for r in replies):
+            prompt_tokens = completion_tokens = cached_tokens = 0
+        else:
+            prompt_tokens = sum(count_tokens(m.content) for m in messages)
+            completion_tokens = sum(count_tokens(r.text) for r in replies)
+            cached_tokens = min(self.cached_tokens, prompt_tokens)
         return ProviderResponse(
-            choices=choices,
-            finish_reasons=["stop"] * len(choices),
+            choices=[r.text for r in replies],
+            finish_reasons=[r.finish_reason for r in replies],
             prompt_tokens=prompt_tokens,
-            completion_tokens=sum(count_tokens(c) for c in choices),
-            cached_tokens=min(self.cached_tokens, prompt_tokens),
+            completion_tokens=completion_tokens,
+            cached_tokens=cached_tokens,
+            usage_known=all(r.usage for r in replies),
             served_model=self.model_name,
         )

@@ -9,7 +9,21 @@ Transport: aiohttp with one pooled session per connection. Measured on 2 cores (
 32 in flight against ~0.5 ms for aiohttp; on a small machine that decides throughput.
 
 Servers that reject the ``n`` parameter (llama.cpp server, some proxies) are detected on the
-first 400 that names it; from then on ``n`` > 1 is served as n separate requests.
+first 400 that names it, and servers that ignore it (Ollama) on the first reply with too few
+choices; from then on ``n`` > 1 is served as n separate requests.
+
+Timeouts (see :mod:`reflectlab.model._settings`): ``connect_timeout_s`` to open the TCP
+connection, ``timeout_s`` for one whole attempt (connect, send, wait, read); defaults 10 s and
+120 s, or ``REFLECTLAB_CONNECT_TIMEOUT`` / ``REFLECTLAB_TIMEOUT``. The base URL must be an
+absolute ``http://`` or ``https://`` URL with a host; anything else is a ConfigError here, not
+a connection error retried later.
+
+A 200 reply is checked before it is believed: a body that is not a JSON object, ``choices``
+that is not a list, a choice without a ``message`` object are :class:`InvalidResponseError`;
+no choices, or a choice whose content is null or blank (and no refusal text) are
+:class:`EmptyCompletionError`; both are retried. A reply without ``usage`` (or with a null
+one, or without prompt/completion counts) is kept with ``usage_known=False``; counts that are
+not non-negative integers are an :class:`InvalidUsageError` naming the field.
 """
 
 from __future__ import annotations
@@ -19,18 +33,24 @@ import json
 import os
 import re
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from reflectlab.errors import (
     AuthenticationError,
     BadRequestError,
+    ConfigError,
     ContextWindowError,
+    EmptyCompletionError,
+    InvalidResponseError,
+    InvalidUsageError,
     ModelError,
     ModelNotFoundError,
     ProviderUnavailableError,
     RateLimitError,
 )
+from reflectlab.model import _settings
 from reflectlab.model._provider import ModelAPI
 from reflectlab.model._types import ChatMessage, GenerateConfig, ProviderResponse
 
@@ -39,6 +59,86 @@ _CONTEXT_RE = re.compile(
     r"context.{0,20}(length|window|size)|too many tokens|maximum context", re.I
 )
 _N_REJECTED_RE = re.compile(r"(\bn\b|'n'|\"n\"|\bn must\b|only n ?= ?1|number of choices)", re.I)
+
+
+def check_base_url(url: str, source: str) -> str:
+    """``url`` without a trailing slash, or a ConfigError saying what a base URL looks like."""
+    expected = "an absolute http:// or https:// URL with a host, e.g. http://localhost:8000/v1"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError as exc:
+        raise ConfigError(
+            f"{source} {url!r} is not a valid URL ({exc}); expected {expected}"
+        ) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{source} {url!r} is not {expected}")
+    return url.rstrip("/")
+
+
+def _count(usage: dict[str, Any], key: str, where: str) -> int | None:
+    """A token count from ``usage``: None when absent or null, else a non-negative integer."""
+    value = usage.get(key)
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{where}{key} is {value!r}, not a non-negative integer")
+    return value
+
+
+def parse_usage(data: dict[str, Any]) -> tuple[int, int, int, bool]:
+    """(prompt, completion, cached tokens, known) from a completion body. ``known`` is False
+    when usage or either main count is missing; a count that is present but not a
+    non-negative integer raises ValueError naming it."""
+    usage = data.get("usage")
+    if usage is None:
+        return 0, 0, 0, False
+    if not isinstance(usage, dict):
+        raise ValueError(f"usage is {usage!r}, not an object")
+    prompt = _count(usage, "prompt_tokens", "usage.")
+    completion = _count(usage, "completion_tokens", "usage.")
+    details = usage.get("prompt_tokens_details")
+    if details is not None and not isinstance(details, dict):
+        raise ValueError(f"usage.prompt_tokens_details is {details!r}, not an object")
+    cached = _count(details or {}, "cached_tokens", "usage.prompt_tokens_details.") or 0
+    if prompt is None or completion is None:
+        return 0, 0, 0, False
+    return prompt, completion, min(cached, prompt), True
+
+
+def parse_choices(data: object) -> tuple[list[str], list[str | None]]:
+    """Texts and finish reasons of a completion body; raises InvalidResponse/EmptyCompletion
+    (without model and URL: the caller adds them) when the body is not a usable completion."""
+    if not isinstance(data, dict):
+        raise InvalidResponseError(f"the reply is JSON but not an object: {data!r:.200}")
+    choices = data.get("choices")
+    if not isinstance(choices, list):
+        raise InvalidResponseError(f"'choices' is {choices!r:.200}, not a list")
+    if not choices:
+        raise EmptyCompletionError("the reply has no choices (choices: [])")
+    texts: list[str] = []
+    reasons: list[str | None] = []
+    for i, choice in enumerate(choices):
+        message = choice.get("message") if isinstance(choice, dict) else None
+        if not isinstance(message, dict):
+            raise EmptyCompletionError(f"choice {i} has no message: {choice!r:.200}")
+        reason = choice.get("finish_reason")
+        content = message.get("content")
+        if content is None and isinstance(message.get("refusal"), str):
+            content = message["refusal"]  # a refusal is the model's answer, not an empty one
+        if content is not None and not isinstance(content, str):
+            raise InvalidResponseError(f"choice {i} content is {content!r:.200}, not a string")
+        if not content or not content.strip():
+            extra = ", tool_calls only" if message.get("tool_calls") else ""
+            what = "null" if content is None else "empty" if not content else "only whitespace"
+            raise EmptyCompletionError(
+                f"choice {i} content is {what} (finish_reason={reason!r}{extra})"
+            )
+        texts.append(content)
+        reasons.append(reason if isinstance(reason, str) else None)
+    return texts, reasons
 
 
 class OpenAIAPI(ModelAPI):
@@ -51,13 +151,30 @@ class OpenAIAPI(ModelAPI):
         base_url: str | None = None,
         api_key: str | None = None,
         max_connections: int = 64,
-        timeout_s: float = 600.0,
+        timeout_s: float | None = None,
+        connect_timeout_s: float | None = None,
         local: bool | None = None,
     ) -> None:
-        url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        if base_url:
+            url = check_base_url(base_url, "base_url")
+        elif os.environ.get("OPENAI_BASE_URL"):
+            url = check_base_url(os.environ["OPENAI_BASE_URL"], "OPENAI_BASE_URL")
+        else:
+            url = DEFAULT_BASE_URL
         super().__init__(model_name, base_url=url, max_connections=max_connections)
         self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
-        self.timeout_s = timeout_s
+        self.timeout_s = _settings.seconds(
+            timeout_s,
+            name="timeout_s",
+            env=_settings.ENV_TIMEOUT,
+            default=_settings.DEFAULT_TIMEOUT_S,
+        )
+        self.connect_timeout_s = _settings.seconds(
+            connect_timeout_s,
+            name="connect_timeout_s",
+            env=_settings.ENV_CONNECT_TIMEOUT,
+            default=_settings.DEFAULT_CONNECT_TIMEOUT_S,
+        )
         self.supports_n = True
         if local is not None:
             self.local = local  # type: ignore[misc]
@@ -73,7 +190,11 @@ class OpenAIAPI(ModelAPI):
             self._session = aiohttp.ClientSession(
                 headers=headers,
                 connector=aiohttp.TCPConnector(limit=self.max_connections, ttl_dns_cache=300),
-                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+                # sock_connect, not connect: the latter also counts the wait for a pooled
+                # connection, which is queueing, not a server that does not answer.
+                timeout=aiohttp.ClientTimeout(
+                    total=self.timeout_s, sock_connect=self.connect_timeout_s
+                ),
             )
             self._session_loop = loop
         return self._session
@@ -98,22 +219,27 @@ class OpenAIAPI(ModelAPI):
     ) -> ProviderResponse:
         if config.n > 1 and self.supports_n:
             try:
-                return await self._request(messages, config, config.n)
+                first = await self._request(messages, config, config.n)
             except BadRequestError as exc:
                 if not _N_REJECTED_RE.search(str(exc)):
                     raise
                 self.supports_n = False
+            else:
+                if len(first.choices) >= config.n:
+                    return first
+                # The server ignored n (Ollama does): keep what came, fetch the rest one by one.
+                self.supports_n = False
+                rest = await asyncio.gather(
+                    *(
+                        self._request(messages, config, 1)
+                        for _ in range(config.n - len(first.choices))
+                    )
+                )
+                return _joined([first, *rest])
         if config.n == 1:
             return await self._request(messages, config, 1)
         parts = await asyncio.gather(*(self._request(messages, config, 1) for _ in range(config.n)))
-        return ProviderResponse(
-            choices=[c for p in parts for c in p.choices],
-            finish_reasons=[f for p in parts for f in p.finish_reasons],
-            prompt_tokens=sum(p.prompt_tokens for p in parts),
-            completion_tokens=sum(p.completion_tokens for p in parts),
-            cached_tokens=sum(p.cached_tokens for p in parts),
-            served_model=parts[0].served_model,
-        )
+        return _joined(parts)
 
     async def _request(
         self, messages: list[ChatMessage], config: GenerateConfig, n: int
@@ -124,9 +250,16 @@ class OpenAIAPI(ModelAPI):
                 raw = await r.read()
                 status = r.status
                 retry_after = r.headers.get("Retry-After")
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise ProviderUnavailableError(
+                f"could not connect within {self.connect_timeout_s:g}s (connect_timeout_s / "
+                "REFLECTLAB_CONNECT_TIMEOUT); is the server up and the address right?",
+                model=self.name,
+                base_url=self.base_url,
+            ) from exc
         except TimeoutError as exc:
             raise ProviderUnavailableError(
-                f"request timed out after {self.timeout_s:.0f}s",
+                f"no complete reply within {self.timeout_s:g}s (timeout_s / REFLECTLAB_TIMEOUT)",
                 model=self.name,
                 base_url=self.base_url,
             ) from exc
@@ -138,26 +271,30 @@ class OpenAIAPI(ModelAPI):
             ) from exc
         if status != 200:
             raise self._error(status, raw, retry_after)
+        where: dict[str, Any] = {"model": self.name, "base_url": self.base_url, "status": status}
         try:
             data = json.loads(raw)
-            choices = data["choices"]
-            texts = [(c.get("message") or {}).get("content") or "" for c in choices]
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ProviderUnavailableError(
-                f"server sent a malformed completion: {raw[:200]!r}",
-                model=self.name,
-                base_url=self.base_url,
-                status=status,
+        except ValueError as exc:
+            raise InvalidResponseError(
+                f"HTTP 200 but the body is not JSON: {raw[:200]!r}", **where
             ) from exc
-        usage = data.get("usage") or {}
-        details = usage.get("prompt_tokens_details") or {}
+        try:
+            texts, reasons = parse_choices(data)
+        except InvalidResponseError as exc:
+            raise type(exc)(str(exc), **where) from None
+        try:
+            prompt, completion, cached, known = parse_usage(data)
+        except ValueError as exc:
+            raise InvalidUsageError(f"the server sent unusable usage: {exc}", **where) from None
+        served = data.get("model")
         return ProviderResponse(
             choices=texts,
-            finish_reasons=[c.get("finish_reason") for c in choices],
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-            cached_tokens=int(details.get("cached_tokens") or 0),
-            served_model=data.get("model"),
+            finish_reasons=reasons,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            cached_tokens=cached,
+            usage_known=known,
+            served_model=served if isinstance(served, str) else None,
         )
 
     def _error(self, status: int, raw: bytes, retry_after: str | None) -> ModelError:
@@ -190,3 +327,17 @@ class OpenAIAPI(ModelAPI):
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+
+
+def _joined(parts: list[ProviderResponse]) -> ProviderResponse:
+    """One response from several requests for the same prompt (n served one by one)."""
+    known = all(p.usage_known for p in parts)
+    return ProviderResponse(
+        choices=[c for p in parts for c in p.choices],
+        finish_reasons=[f for p in parts for f in p.finish_reasons],
+        prompt_tokens=sum(p.prompt_tokens for p in parts) if known else 0,
+        completion_tokens=sum(p.completion_tokens for p in parts) if known else 0,
+        cached_tokens=sum(p.cached_tokens for p in parts) if known else 0,
+        usage_known=known,
+        served_model=parts[0].served_model,
+    )
