@@ -5,7 +5,13 @@ concurrency limits, retries, usage and cost accounting and the trace event live 
 :class:`Model` and happen exactly once per call.
 """
 
-from reflectlab.model._cache import CallCache, CallRecorder, MemoryCache, request_hash
+from reflectlab.model._cache import (
+    CachingRecorder,
+    CallCache,
+    CallRecorder,
+    MemoryCache,
+    request_hash,
+)
 from reflectlab.model._events import call_listener, call_tags, capture_calls, current_tags
 from reflectlab.model._model import Model
 from reflectlab.model._prices import BUILTIN_PRICES, Price, PriceTable
@@ -27,6 +33,7 @@ from reflectlab.model._types import (
 __all__ = [
     "BUILTIN_PRICES",
     "PROVIDERS",
+    "CachingRecorder",
     "CallCache",
     "CallEvent",
     "CallRecorder",

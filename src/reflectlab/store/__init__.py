@@ -2,11 +2,12 @@
 
 from reflectlab.store._migrations import MIGRATIONS, migration
 from reflectlab.store._runs import CheckpointRecord, ResultRecord, RunRecord, SampleRecord
-from reflectlab.store._store import CacheStats, Store
+from reflectlab.store._store import CacheStats, CallQuality, Store
 
 __all__ = [
     "MIGRATIONS",
     "CacheStats",
+    "CallQuality",
     "CheckpointRecord",
     "ResultRecord",
     "RunRecord",

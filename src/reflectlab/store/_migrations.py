@@ -154,3 +154,15 @@ def m003_run_owner(db: sqlite3.Connection) -> None:
     power loss) is shown as interrupted, not as running forever."""
     db.execute("ALTER TABLE runs ADD COLUMN pid INTEGER")
     db.execute("ALTER TABLE runs ADD COLUMN host TEXT")
+
+
+@migration
+def m004_call_details(db: sqlite3.Connection) -> None:
+    """What a call's reply was like, queryable without parsing event_json: the finish reason of
+    each choice (a JSON list), whether one was cut by the token limit, whether the server
+    reported usage, and how many empty or malformed replies were retried before it. Rows
+    written before this migration keep NULL there: not recorded, not "fine"."""
+    db.execute("ALTER TABLE calls ADD COLUMN finish_reasons TEXT")
+    db.execute("ALTER TABLE calls ADD COLUMN truncated INTEGER")
+    db.execute("ALTER TABLE calls ADD COLUMN usage_known INTEGER")
+    db.execute("ALTER TABLE calls ADD COLUMN invalid_replies INTEGER")

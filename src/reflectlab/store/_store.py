@@ -1,13 +1,16 @@
 """The SQLite store: one file, WAL mode, migrated on open.
 
-It implements the model layer's :class:`~reflectlab.model.CallCache` and
-:class:`~reflectlab.model.CallRecorder`. The connection is in autocommit mode, so each finished
-model call is durable the moment it is recorded, not at the end of a batch; an interrupted run
-loses nothing that finished.
+It implements the model layer's :class:`~reflectlab.model.CallCache`,
+:class:`~reflectlab.model.CallRecorder` and :class:`~reflectlab.model.CachingRecorder`. The
+connection is in autocommit mode, so each finished model call is durable the moment it is
+recorded, not at the end of a batch; an interrupted run loses nothing that finished. A fresh
+call's cache entry and its call record are one transaction (:meth:`Store.record_cached_call`),
+so a kill between them cannot leave a cached reply that no call record paid for.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -28,6 +31,35 @@ class CacheStats(BaseModel):
     hits: int
     bytes: int
     by_model: dict[str, int]
+
+
+class CallQuality(BaseModel):
+    """How trustworthy one strategy's model calls were (see :meth:`Store.call_quality`)."""
+
+    #: calls that returned a reply (fresh or from the cache; failed calls are in ``errors``)
+    calls: int = 0
+    #: of those, replies cut by the token limit (finish_reason "length")
+    truncated: int = 0
+    #: fresh calls whose server reported no usage: their tokens and cost are unknown
+    usage_unknown: int = 0
+    #: empty or malformed replies that were retried (never used as an answer)
+    invalid_replies: int = 0
+    #: calls that failed after their retries
+    errors: int = 0
+    #: calls recorded before finish reasons and usage were (migration m004): not counted above
+    unrecorded: int = 0
+
+
+_CALL_COLUMNS = (
+    "call_id, request_hash, model, base_url, role, round, sample_index, run_id, sample_id, "
+    "strategy, started_at, latency_s, attempts, prompt_tokens, completion_tokens, "
+    "cached_tokens, cost_usd, from_cache, error, error_type, event_json, "
+    "finish_reasons, truncated, usage_known, invalid_replies"
+)
+_INSERT_CALL = (
+    f"INSERT OR REPLACE INTO calls ({_CALL_COLUMNS}) "
+    f"VALUES ({', '.join('?' * len(_CALL_COLUMNS.split(',')))})"
+)
 
 
 class Store(RunTables):
@@ -108,6 +140,19 @@ class Store(RunTables):
             (key, output.model, output.model_dump_json(), time.time()),
         )
 
+    def record_cached_call(self, event: CallEvent, key: str, output: ModelOutput) -> None:
+        """Cache ``output`` under ``key`` and record ``event`` in one transaction (both land or
+        neither), so an interrupted process never leaves a free cache hit for a call that no
+        call record paid for."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.cache_put(key, output)
+            self.record_call(event)
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
     def cache_stats(self) -> CacheStats:
         entries, hits, size = self.db.execute(
             "SELECT COUNT(*), COALESCE(SUM(hits), 0), COALESCE(SUM(LENGTH(output_json)), 0) "
@@ -130,8 +175,7 @@ class Store(RunTables):
     def record_call(self, event: CallEvent) -> None:
         tags = event.tags
         self.db.execute(
-            "INSERT OR REPLACE INTO calls VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _INSERT_CALL,
             (
                 event.call_id,
                 event.request_hash,
@@ -154,8 +198,46 @@ class Store(RunTables):
                 event.error,
                 event.error_type,
                 event.model_dump_json(),
+                json.dumps(event.finish_reasons),
+                sum(reason == "length" for reason in event.finish_reasons),
+                int(event.usage.known),
+                event.invalid_replies,
             ),
         )
+
+    def call_quality(self, run_id: str) -> dict[str, CallQuality]:
+        """Per strategy of run ``run_id`` (key ``""`` for calls without one): how many calls
+        returned a reply, how many of those were truncated, how many fresh ones came without
+        usage, how many empty or malformed replies were retried, how many calls failed.
+
+        Example::
+
+            store.call_quality(run_id)["self_refine"].truncated  # replies cut by max_tokens
+        """
+        rows = self.db.execute(
+            """
+            SELECT COALESCE(strategy, ''),
+                   SUM(error IS NULL),
+                   COALESCE(SUM(error IS NULL AND truncated > 0), 0),
+                   COALESCE(SUM(error IS NULL AND from_cache = 0 AND usage_known = 0), 0),
+                   COALESCE(SUM(invalid_replies), 0),
+                   SUM(error IS NOT NULL),
+                   COALESCE(SUM(error IS NULL AND truncated IS NULL), 0)
+            FROM calls WHERE run_id = ? GROUP BY 1 ORDER BY 1
+            """,
+            (run_id,),
+        )
+        return {
+            r[0]: CallQuality(
+                calls=r[1],
+                truncated=r[2],
+                usage_unknown=r[3],
+                invalid_replies=r[4],
+                errors=r[5],
+                unrecorded=r[6],
+            )
+            for r in rows
+        }
 
     def calls(self, *, run_id: str | None = None, limit: int | None = None) -> list[CallEvent]:
         sql = "SELECT event_json FROM calls"
