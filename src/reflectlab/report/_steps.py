@@ -61,6 +61,7 @@ def _call_step(e: Event, chunk: Chunk) -> dict[str, Any]:
     if raw_config.get("n", 1) != 1:
         config["n"] = raw_config["n"]
     attempts = e.get("attempts") or 0
+    truncated = sum(reason == "length" for reason in e.get("finish_reasons") or [])
     return drop_empty(
         {
             "t": "call",
@@ -83,6 +84,9 @@ def _call_step(e: Event, chunk: Chunk) -> dict[str, Any]:
             "err": e.get("error"),
             "et": e.get("error_type"),
             "cfg": config or None,
+            # replies cut by the token limit; tokens the server did not report
+            "trunc": truncated or None,
+            "nu": usage.get("known") is False and not e.get("error"),
         }
     ) | {"fb": []}
 

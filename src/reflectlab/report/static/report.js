@@ -239,11 +239,12 @@
       el("span", { class: "kind" }, "call " + n + " · " + st.role),
       el("span", null, st.round === undefined ? "" : "round " + st.round),
       el("span", { class: "mono" }, st.model),
-      el("span", { class: "meta" }, fmt(st.pt) + " prompt + " + fmt(st.ct) + " completion tokens" +
+      el("span", { class: "meta" }, (st.nu ? "tokens unknown (the server reported no usage)" : fmt(st.pt) + " prompt + " + fmt(st.ct) + " completion tokens") +
         (st.kt ? " (" + fmt(st.kt) + " prefix-cached)" : "") + " · " + fmt(st.lat, 3) + " s" +
         (st.cost ? " · $" + Number(st.cost).toFixed(6) : "") + (st.att ? " · " + st.att + " attempts" : "") +
         (st.si ? " · sample index " + st.si : "")),
       st.hit ? el("span", { class: "tag" }, "cache hit (not paid again)") : null,
+      st.trunc ? el("span", { class: "tag tag-warn", title: "the reply was cut by the token limit" }, "truncated (finish_reason=length)") : null,
       st.cfg ? el("span", { class: "meta mono" }, JSON.stringify(st.cfg)) : null));
     // Rounds resend the conversation so far: fold what the previous call already showed
     // (its messages and its reply) so each call opens on what is new.
