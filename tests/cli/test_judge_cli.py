@@ -22,10 +22,11 @@ from reflectlab.cli import app
 from reflectlab.errors import ConfigError, InputError
 from reflectlab.judge import alt_test, load_alt_test_inputs
 from reflectlab.judge.formats import read_llmbar_statistics
+from support.data import SHARED_DATA, shared_data
 from support.servers import serve
 
 runner = CliRunner()
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = SHARED_DATA
 _ANSWER = re.compile(
     r"\[The Start of Assistant (A|B)'s Answer\]\n(.*?)\n\[The End of Assistant \1's Answer\]", re.S
 )
@@ -244,7 +245,7 @@ async def test_judge_checklist_keeps_the_checklist(tmp_path: Path) -> None:
 
 
 def test_meta_eval_of_real_llmbar_verdicts_matches_its_statistics() -> None:
-    folder = DATA / "llmbar" / "Dataset" / "LLMBar" / "Natural"
+    folder = shared_data("llmbar", "Dataset", "LLMBar", "Natural")
     evaluator = folder / "evaluators" / "GPT-4" / "Vanilla"
     result = runner.invoke(
         app,
@@ -273,7 +274,7 @@ async def test_meta_eval_with_a_model_runs_both_orders_without_ties_on_llmbar(
     tmp_path: Path,
 ) -> None:
     dataset = json.loads(
-        (DATA / "llmbar" / "Dataset" / "LLMBar" / "Natural" / "dataset.json").read_text(
+        shared_data("llmbar", "Dataset", "LLMBar", "Natural", "dataset.json").read_text(
             encoding="utf-8"
         )
     )[:4]

@@ -12,9 +12,10 @@ from typer.testing import CliRunner
 from reflectlab.cli import app
 from reflectlab.errors import ConfigError, InputError
 from reflectlab.model import capture_calls
+from support.data import SHARED_DATA
 
 runner = CliRunner()
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = SHARED_DATA
 
 
 def _write(path: Path, rows: list[dict[str, object]]) -> Path:

@@ -12,14 +12,11 @@ from reflectlab.judge import evaluate_critic, load_gsm8k_solutions
 from reflectlab.judge.critic_eval import GSM8K_SOLUTION_SOURCES
 from reflectlab.model import capture_calls, get_model
 from reflectlab.model.providers.mock import MockRequest
+from support.data import SHARED_DATA, needs_shared_data
 
-SOLUTIONS = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared"
-    / "data"
-    / "gsm8k"
-    / "example_model_solutions.jsonl"
-)
+SOLUTIONS = SHARED_DATA / "gsm8k" / "example_model_solutions.jsonl"
+
+pytestmark = needs_shared_data("gsm8k", "example_model_solutions.jsonl")
 
 
 def raw_lines(n: int) -> list[dict[str, object]]:

@@ -22,8 +22,9 @@ from reflectlab.judge.formats import (
     read_mt_bench_judge_prompts,
     read_pairwise_verdicts,
 )
+from support.data import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = SHARED_DATA
 
 
 def _json(path: Path, data: Any) -> Path:

@@ -21,8 +21,9 @@ from reflectlab.judge.formats import (
     read_llmbar_statistics,
 )
 from reflectlab.judge.metrics import cohen_kappa
+from support.data import SHARED_DATA
 
-LLMBAR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "llmbar" / "Dataset"
+LLMBAR = SHARED_DATA / "llmbar" / "Dataset"
 
 pytestmark = pytest.mark.skipif(
     not LLMBAR.is_dir(), reason=f"LLMBar data not found at {LLMBAR} (read-only shared data)"

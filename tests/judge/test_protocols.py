@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -21,8 +20,9 @@ from reflectlab.judge.formats import read_mt_bench_judge_prompts
 from reflectlab.model import MemoryCache, Model, capture_calls, get_model
 from reflectlab.model.providers.mock import MockRequest
 from reflectlab.task import Sample
+from support.data import SHARED_DATA, shared_data
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = SHARED_DATA
 _ANSWER = re.compile(
     r"\[The Start of Assistant (A|B)'s Answer\]\n(.*?)\n\[The End of Assistant \1's Answer\]", re.S
 )
@@ -40,7 +40,7 @@ def mock(script: list[str] | Callable[[MockRequest], str], name: str = "judge") 
 def mt_bench(name: str) -> tuple[str, str]:
     prompt = next(
         p
-        for p in read_mt_bench_judge_prompts(DATA / "mt_bench" / "judge_prompts.jsonl")
+        for p in read_mt_bench_judge_prompts(shared_data("mt_bench", "judge_prompts.jsonl"))
         if p.name == name
     )
     return prompt.system_prompt, prompt.prompt_template

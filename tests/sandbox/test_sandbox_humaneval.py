@@ -8,14 +8,14 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from reflectlab.sandbox import SandboxLimits, SandboxResult, run_python
+from support.data import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "humaneval"
+DATA = SHARED_DATA / "humaneval"
 HUMANEVAL = DATA / "HumanEval.jsonl.gz"
 
 pytestmark = pytest.mark.skipif(not HUMANEVAL.exists(), reason=f"{HUMANEVAL} is absent")

@@ -9,8 +9,9 @@ import pytest
 
 from reflectlab.errors import InputError
 from reflectlab.task import GSM8KTask, get_task
+from support.data import SHARED_DATA
 
-TEST_FILE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "gsm8k" / "test.jsonl"
+TEST_FILE = SHARED_DATA / "gsm8k" / "test.jsonl"
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,9 @@ import pytest
 
 from reflectlab.errors import InputError
 from reflectlab.task import HumanEvalTask, Sample, docstring_examples, extract_code, get_task
+from support.data import SHARED_DATA, shared_data
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "humaneval"
+DATA = SHARED_DATA / "humaneval"
 # Two HumanEval prompts show an example their own canonical solution does not reproduce:
 # median([-10, 4, 6, 1000, 10, 20]) is 8.0, not the 15.0 the docstring says (HumanEval/47),
 # and bf("Earth", "Mercury") returns the tuple ("Venus",), shown as ("Venus") (HumanEval/148).
@@ -92,7 +93,8 @@ async def test_helpers_from_the_prompt_stay_available_to_a_full_definition(
 
 
 async def test_a_program_that_never_ends_is_stopped(humaneval: HumanEvalTask) -> None:
-    task = get_task(f"humaneval:{DATA / 'HumanEval.jsonl.gz'}", n=1, timeout=2, cpu_seconds=1)
+    path = shared_data("humaneval", "HumanEval.jsonl.gz")
+    task = get_task(f"humaneval:{path}", n=1, timeout=2, cpu_seconds=1)
     score = await task.score(task.samples()[0], "    while True:\n        pass\n")
     assert not score.correct
     assert score.details["sandbox_reason"] in ("cpu", "timeout")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 
 from reflectlab.task import extract_number, load_gsm8k, normalize_number, parse_number
+from support.data import SHARED_DATA
 
-GSM8K = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "gsm8k"
+GSM8K = SHARED_DATA / "gsm8k"
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ tests skip when it is absent. Provenance is in that directory's README.md.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -20,8 +19,9 @@ from reflectlab.task.ifeval import (
     load_ifeval_responses,
     score_responses,
 )
+from support.data import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "ifeval"
+DATA = SHARED_DATA / "ifeval"
 INPUTS = DATA / "input_data.jsonl"
 GPT4_RESPONSES = DATA / "input_response_data_gpt4_20231107_145030.jsonl"
 
