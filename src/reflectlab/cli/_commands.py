@@ -14,6 +14,7 @@ from reflectlab.cli import (  # noqa: F401
     resume,
     run,
     score,
+    serve,
     show,
     strategies,
     tasks,
