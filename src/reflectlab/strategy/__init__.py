@@ -8,6 +8,7 @@ from reflectlab.strategy import (  # noqa: F401  (imported to register)
     best_of_n,
     chain_of_verification,
     cot,
+    cqot,
     critic,
     critic_cot,
     debate,
