@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -19,9 +21,106 @@ RunCoro = Callable[
 ]
 
 
+PLAIN_EVERY_S = 30.0
+"""Without a terminal, a progress line at least this often (seconds) while results arrive..."""
+PLAIN_EVERY_FRACTION = 0.1
+"""...and whenever another tenth of the expected results is done."""
+
+
+def format_elapsed(seconds: float) -> str:
+    """``42s``, ``2m10s``, ``1h05m``."""
+    total = int(seconds)
+    if total < 60:
+        return f"{total}s"
+    if total < 3600:
+        return f"{total // 60}m{total % 60:02d}s"
+    return f"{total // 3600}h{total % 3600 // 60:02d}m"
+
+
+class PlainProgress:
+    """Progress as plain lines for a log file or a CI console (stderr is not a terminal, so a
+    live bar would print nothing until the end): one line when the run starts, then one every
+    ``every_s`` seconds or every ``every_fraction`` of the expected results, whichever comes
+    first, and a last one at the end, e.g.
+    ``run 20260101-ab12: 120/800 results (15%), 3 errors, acc 0.42, elapsed 2m10s``.
+    ``clock`` is injectable so tests need not sleep."""
+
+    def __init__(
+        self,
+        write: Callable[[str], None],
+        *,
+        every_s: float = PLAIN_EVERY_S,
+        every_fraction: float = PLAIN_EVERY_FRACTION,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.write = write
+        self.every_s = every_s
+        self.every_fraction = every_fraction
+        self.clock = clock
+        self.started = clock()
+        self.run_id: str | None = None
+        self.total: int | None = None
+        self.done = self.correct = self.errors = self.tokens = 0
+        self.cost = 0.0
+        self._last_time = self.started
+        self._last_step = 0
+        self._last_done = -1
+
+    def on_start(self, run: RunRecord) -> None:
+        self.run_id, self.total, self.done = run.run_id, run.n_expected, run.n_done
+        self._last_step = self._step()
+        self.emit()
+
+    def on_result(self, r: ResultRecord) -> None:
+        self.done += 1
+        self.correct += int(r.final_correct)
+        self.errors += int(r.error is not None)
+        self.tokens += r.prompt_tokens + r.completion_tokens
+        self.cost += r.cost_usd
+        step = self._step()
+        if step > self._last_step or self.clock() - self._last_time >= self.every_s:
+            self._last_step = step
+            self.emit()
+
+    def finish(self) -> None:
+        """The last line, unless the previous one already said the same."""
+        if self.run_id is not None and self.done != self._last_done:
+            self.emit()
+
+    def line(self) -> str:
+        total = self.total or 0
+        counts = f"{self.done}/{total} results"
+        if total:
+            counts += f" ({self.done * 100 // total}%)"
+        parts = [counts, f"{self.errors} error{'s' if self.errors != 1 else ''}"]
+        if self.done:
+            parts.append(f"acc {self.correct / self.done:.2f}")
+        parts.append(f"tok {self.tokens:,}")
+        if self.cost:
+            parts.append(f"${self.cost:.4f}")
+        parts.append(f"elapsed {format_elapsed(self.clock() - self.started)}")
+        return f"run {self.run_id}: " + ", ".join(parts)
+
+    def emit(self) -> None:
+        self._last_time = self.clock()
+        self._last_done = self.done
+        self.write(self.line())
+
+    def _step(self) -> int:
+        """How many ``every_fraction`` steps are done (integer arithmetic: 6 of 20 is 3 tenths,
+        where ``int(6 / 20 / 0.1)`` would be 2)."""
+        if not self.total or self.every_fraction <= 0:
+            return 0
+        steps = max(1, round(1 / self.every_fraction))
+        return self.done * steps // self.total
+
+
 def run_with_progress(start: RunCoro, *, quiet: bool) -> str:
-    """Run ``start(on_result, on_start)`` with a live bar on stderr: samples done, accuracy
-    so far, tokens and cost. Ctrl-C leaves the run resumable and says how."""
+    """Run ``start(on_result, on_start)`` with progress on stderr: a live bar (samples done,
+    accuracy so far, tokens and cost) on a terminal, else plain :class:`PlainProgress` lines.
+    Ctrl-C leaves the run resumable and says how."""
+    if not quiet and not err_console.is_terminal:
+        return _run_plain(start)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -59,14 +158,32 @@ def run_with_progress(start: RunCoro, *, quiet: bool) -> str:
         return asyncio.run(start(on_result, on_start))
     except KeyboardInterrupt:
         progress.stop()  # the bar's last line first, then the hint below it
-        if state["run_id"]:
-            err_console.print(
-                f"\ninterrupted; nothing finished is lost. Continue with: "
-                f"reflectlab resume {state['run_id']}"
-            )
-        raise SystemExit(130) from None
+        _interrupted(state["run_id"])
     finally:
         progress.stop()
+
+
+def _run_plain(start: RunCoro) -> str:
+    def write(text: str) -> None:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()  # a log file sees each line as it happens
+
+    plain = PlainProgress(write)
+    try:
+        run_id = asyncio.run(start(plain.on_result, plain.on_start))
+    except KeyboardInterrupt:
+        plain.finish()
+        _interrupted(plain.run_id)
+    plain.finish()
+    return run_id
+
+
+def _interrupted(run_id: str | None) -> NoReturn:
+    if run_id:
+        err_console.print(
+            f"\ninterrupted; nothing finished is lost. Continue with: reflectlab resume {run_id}"
+        )
+    raise SystemExit(130) from None
 
 
 def print_summary(
