@@ -198,8 +198,8 @@ class Model:
                 )
                 if not exc.retryable or attempt >= self.retry.max_attempts or out_of_time:
                     if exc.retryable:
-                        why = f"the {deadline_s:g}s deadline" if out_of_time else "attempts"
-                        exc.args = (f"{exc.args[0]} (gave up after {attempt} attempts: {why})",)
+                        why = f": the {deadline_s:g}s deadline" if out_of_time else ""
+                        exc.args = (f"{exc.args[0]} (gave up after {attempt} attempts{why})",)
                     raise
                 await asyncio.sleep(delay)
 
