@@ -21,7 +21,8 @@ DbOption = Annotated[
 
 @cache_app.command("stats")
 def cache_stats(
-    as_json: Annotated[bool, typer.Option("--json")] = False, db: DbOption = None
+    as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
+    db: DbOption = None,
 ) -> None:
     """How many replies are cached, how often they were reused, per model."""
     stats = open_store(db).cache_stats()

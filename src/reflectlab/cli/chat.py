@@ -20,8 +20,16 @@ def chat(
         "llamacpp/default"
     ),
     system: Annotated[str | None, typer.Option("--system", help="System message.")] = None,
-    temperature: Annotated[float | None, typer.Option(min=0.0, max=2.0)] = None,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1)] = None,
+    temperature: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=2.0, help="Sampling temperature, 0-2 (default: the model's)."),
+    ] = None,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--max-tokens", min=1, help="Most tokens in the reply (default: the model's)."
+        ),
+    ] = None,
     base_url: Annotated[
         str | None,
         typer.Option(

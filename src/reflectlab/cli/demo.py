@@ -17,10 +17,20 @@ DEMO_STRATEGIES = ("direct", "self_consistency", "self_refine")
 
 @app.command()
 def demo(
-    model: Annotated[str, typer.Option("--model", "-m")] = "llamacpp/default",
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 8,
-    baselines: Annotated[str, typer.Option("--baselines")] = "none",
-    db: Annotated[Path | None, typer.Option("--db")] = None,
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="provider/model (default: the embedded model).")
+    ] = "llamacpp/default",
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many word problems.")] = 8,
+    baselines: Annotated[
+        str,
+        typer.Option(
+            "--baselines",
+            help="Compute-matched baselines for self_refine: equal-calls | equal-tokens | none.",
+        ),
+    ] = "none",
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Store path (default: REFLECTLAB_HOME).")
+    ] = None,
 ) -> None:
     """Run direct, self_consistency and self_refine on built-in arithmetic word problems with
     the embedded model (no network), and print accuracy, flips per round and cost."""

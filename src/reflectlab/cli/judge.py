@@ -54,8 +54,13 @@ def judge(
     concurrency: Annotated[
         int, typer.Option("--concurrency", min=1, help="Items judged at once.")
     ] = 8,
-    temperature: Annotated[float, typer.Option(min=0.0, max=2.0)] = 0.0,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1)] = None,
+    temperature: Annotated[
+        float, typer.Option(min=0.0, max=2.0, help="Judge sampling temperature, 0-2.")
+    ] = 0.0,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option("--max-tokens", min=1, help="Most tokens per judge reply (default: model's)."),
+    ] = None,
     base_url: Annotated[
         str | None,
         typer.Option("--base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible server URL."),

@@ -61,8 +61,15 @@ def meta_eval(
         ),
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="First N pairs only.")] = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1)] = 8,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1)] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, help="With --model: pairs judged at once.")
+    ] = 8,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--max-tokens", min=1, help="With --model: most tokens per verdict (default: model's)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     base_url: Annotated[
         str | None,

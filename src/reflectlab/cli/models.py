@@ -26,7 +26,7 @@ def _local_models() -> list[dict[str, Any]]:
 @models_app.callback()
 def models(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
 ) -> None:
     """Providers and known models; the embedded default is marked."""
     if ctx.invoked_subcommand is not None:

@@ -17,8 +17,12 @@ from reflectlab.cli._runview import print_summary
 @app.command()
 def show(
     run_id: Annotated[str, typer.Argument(help="Run id (a unique prefix is enough).")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-    db: Annotated[Path | None, typer.Option("--db")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON (for scripts).")
+    ] = False,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Store path (default: REFLECTLAB_HOME).")
+    ] = None,
 ) -> None:
     """The summary of a stored run (works while it runs, and after an interruption)."""
     print_summary(open_store(db), run_id, as_json=as_json)
@@ -26,12 +30,16 @@ def show(
 
 @app.command()
 def compare(
-    run_id: Annotated[str, typer.Argument()],
+    run_id: Annotated[str, typer.Argument(help="Run id (a unique prefix is enough).")],
     baseline: Annotated[
         str, typer.Option("--baseline", "-b", help="Strategy to compare every other strategy with.")
     ],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-    db: Annotated[Path | None, typer.Option("--db")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary and comparisons as JSON.")
+    ] = False,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Store path (default: REFLECTLAB_HOME).")
+    ] = None,
 ) -> None:
     """Paired comparison of every strategy in a run against a chosen baseline: exact McNemar,
     paired bootstrap interval, Holm correction."""
@@ -40,9 +48,13 @@ def compare(
 
 @app.command()
 def runs(
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1)] = 50,
-    db: Annotated[Path | None, typer.Option("--db")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="Show at most this many runs.")
+    ] = 50,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Store path (default: REFLECTLAB_HOME).")
+    ] = None,
 ) -> None:
     """Stored runs, newest first."""
     records = open_store(db).list_runs(limit)
