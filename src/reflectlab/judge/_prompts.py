@@ -9,8 +9,8 @@ string replacement that raises if the source text is not there: the scale ("1 to
 example "[[5]]"), the criteria sentence when the caller gives a rubric, and the tie clause
 when ties are not allowed. With the defaults the messages are MT-Bench's exactly.
 
-The checklist and critic prompts are ours (see :mod:`reflectlab.judge.protocols` and
-:mod:`reflectlab.judge.critic_eval`); TICK's few-shot generation prompt is not reproduced.
+The critic prompt is ours (see :mod:`reflectlab.judge.critic_eval`). The checklist prompts
+live in :mod:`reflectlab.feedback.checklist`, shared with the ``stick`` strategy.
 """
 
 from __future__ import annotations
@@ -98,25 +98,6 @@ _NO_TIE_CLAUSE = ', or "[[B]]" if assistant B is better. Do not declare a tie.'
 
 # --- ours ---------------------------------------------------------------------------------
 
-CHECKLIST_GENERATE = (
-    "You will be given an instruction written for an AI assistant. Write a checklist of YES/NO "
-    "questions that together check whether a response follows the instruction. Each question "
-    "must target one explicit or clearly implied requirement of the instruction, must be "
-    "answerable with YES or NO for any response, and must be phrased so that YES means the "
-    "requirement is met. Write between 1 and {max_questions} questions, one per line, each "
-    'starting with "- " and ending with a question mark. Output only the checklist.\n\n'
-    "[Instruction]\n{instruction}"
-)
-
-CHECKLIST_ANSWER = (
-    "Please act as an impartial judge. You will be given an instruction, an AI assistant's "
-    "response to it, and one YES/NO question about the response. Answer the question for this "
-    "response only. Begin with a short explanation, then output your answer by strictly "
-    'following this format: "[[YES]]" or "[[NO]]".\n\n[Instruction]\n{instruction}\n\n'
-    "[The Start of Assistant's Answer]\n{response}\n[The End of Assistant's Answer]\n\n"
-    "[Question]\n{question}"
-)
-
 CRITIC_CORRECTNESS = (
     "Please act as an impartial judge and check the solution below to the question. Go "
     "through it step by step and decide whether its final answer is correct. Begin with a "
@@ -185,16 +166,6 @@ def pairwise_messages(
         ChatMessage(role="system", content=system),
         ChatMessage(role="user", content=content),
     ]
-
-
-def checklist_generation_messages(instruction: str, max_questions: int) -> list[ChatMessage]:
-    content = CHECKLIST_GENERATE.format(instruction=instruction, max_questions=max_questions)
-    return [ChatMessage(role="user", content=content)]
-
-
-def checklist_answer_messages(instruction: str, response: str, question: str) -> list[ChatMessage]:
-    content = CHECKLIST_ANSWER.format(instruction=instruction, response=response, question=question)
-    return [ChatMessage(role="user", content=content)]
 
 
 def critic_messages(question: str, solution: str) -> list[ChatMessage]:

@@ -18,14 +18,16 @@ as NO: the score is over the answered questions and ``n_unparsed`` says how many
 from __future__ import annotations
 
 import asyncio
-import json
-import re
 from collections.abc import Sequence
 from typing import Literal
 
 from reflectlab.errors import ConfigError
+from reflectlab.feedback.checklist import (
+    checklist_answer_messages,
+    checklist_generation_messages,
+    checklist_questions,
+)
 from reflectlab.judge._base import FrozenResult
-from reflectlab.judge._prompts import checklist_answer_messages, checklist_generation_messages
 from reflectlab.judge._verdicts import parse_yes_no
 from reflectlab.judge.protocols import _Judge
 from reflectlab.model import Model
@@ -37,9 +39,6 @@ __all__ = [
     "ChecklistJudgment",
     "parse_checklist",
 ]
-
-_LIST_MARKER = re.compile(r"^\s*(?:[-*•]|\(?\d{1,3}[.):]|\[\s?\]|Q\d{1,3}[.):])\s*")
-_FENCED_LIST = re.compile(r"```(?:json)?\s*(\[.*?\])\s*```", re.S)
 
 
 class Checklist(FrozenResult):
@@ -77,32 +76,18 @@ class ChecklistJudgment(FrozenResult):
 
 
 def parse_checklist(text: str, *, max_questions: int = 10) -> Checklist:
-    """The questions of a generated checklist: a JSON list of strings (fenced or bare) or
-    lines that end with ``?`` (list markers ``-``, ``*``, ``1.``, ``Q1:`` are stripped).
-    Duplicates (case-insensitive) are dropped.
+    """The questions of a generated checklist (see
+    :func:`reflectlab.feedback.checklist.checklist_questions`: a JSON list of strings, or lines
+    that end with ``?``), with the reply kept and the questions beyond ``max_questions`` counted.
 
     >>> parse_checklist("1. Is it a haiku?\\n2. Is it about autumn?").questions
     ['Is it a haiku?', 'Is it about autumn?']
     """
-    candidates = _json_questions(text)
-    if candidates is None:
-        candidates = []
-        for line in text.splitlines():
-            question = _LIST_MARKER.sub("", line).strip().strip("*").strip()
-            if question.endswith("?") and len(question) > 1:
-                candidates.append(question)
-    questions: list[str] = []
-    seen: set[str] = set()
-    for question in candidates:
-        key = " ".join(question.lower().split())
-        if key not in seen:
-            seen.add(key)
-            questions.append(question)
-    kept = questions[:max_questions]
+    kept, dropped = checklist_questions(text, max_questions=max_questions)
     return Checklist(
         questions=kept,
         text=text,
-        n_dropped=len(questions) - len(kept),
+        n_dropped=dropped,
         parse_error=None if kept else "no questions found in the generated checklist",
     )
 
@@ -184,17 +169,3 @@ class ChecklistJudge(_Judge):
         return ChecklistItem(
             question=question, answer=parsed.answer, reasoning=text, parse_error=parsed.parse_error
         )
-
-
-def _json_questions(text: str) -> list[str] | None:
-    fenced = _FENCED_LIST.search(text)
-    raw = fenced.group(1) if fenced else text.strip()
-    if not raw.startswith("["):
-        return None
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(value, list) or not all(isinstance(q, str) for q in value):
-        return None
-    return [q.strip() for q in value if q.strip()]

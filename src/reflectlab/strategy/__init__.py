@@ -27,6 +27,7 @@ from reflectlab.strategy import (  # noqa: F401  (imported to register)
     self_correct,
     self_refine,
     self_verification,
+    stick,
 )
 from reflectlab.strategy._context import Budget, Checkpoint, StrategyContext
 from reflectlab.strategy._primitives import (

@@ -255,6 +255,15 @@ async def feedback_from(
     return record_feedback(ctx, await source(ctx, request))
 
 
+def best_scored(ctx: StrategyContext, candidates: list[str], scores: list[float]) -> int:
+    """The index of the best-scored candidate: ties go to the majority answer among the tied
+    candidates, then to the earliest (Cobbe et al.-style reranking with a vote tie-break)."""
+    best = max(scores)
+    tied = [i for i, s in enumerate(scores) if s == best]
+    chosen, _ = majority(ctx, [candidates[i] for i in tied])
+    return next(i for i in tied if candidates[i] == chosen)
+
+
 def same_answer(ctx: StrategyContext, a: str, b: str) -> bool:
     """Whether two replies give the same answer after the task's extraction (the raw text is
     compared when neither has an extractable answer)."""
