@@ -32,10 +32,7 @@ class FakeUpstream(FakeOpenAI):
     echo_auth_on_401: bool = False
 
     def app(self) -> web.Application:
-        app = super().app()
-        # FakeOpenAI registered its own handler; put ours in front.
-        app.router._resources.clear()
-        app.router._named_resources.clear()
+        app = web.Application()
         app.router.add_post("/v1/chat/completions", self._wrapped)
         app.router.add_get("/v1/models", self._models)
         return app

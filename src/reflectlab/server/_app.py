@@ -23,7 +23,7 @@ from reflectlab.server._limits import Gate, check_auth
 from reflectlab.server._routes import add_routes
 from reflectlab.server._selection import Selection, build_strategy
 from reflectlab.server._state import STATE, ServerState
-from reflectlab.server._traces import TraceLog
+from reflectlab.server._traces import SecretScrubbingRecorder, TraceLog
 from reflectlab.server._upstream import Upstream
 from reflectlab.store import Store
 
@@ -50,9 +50,8 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise
         kind = "not_found" if exc.status == 404 else "http_error"
         state.metrics.error("none", kind)
-        return error_response(
-            ApiError(exc.status, exc.reason, code=kind, headers=dict(exc.headers))
-        )
+        keep = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
+        return error_response(ApiError(exc.status, exc.reason, code=kind, headers=keep))
     except (asyncio.CancelledError, ConnectionResetError):
         raise
     except Exception:
@@ -79,14 +78,16 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> web.Appli
     config.check_bind()
     own_store = store is None
     db = store if store is not None else Store(config.db)
+    upstream_key = config.upstream_api_key.get_secret_value() if config.upstream_api_key else None
+    key = config.api_key.get_secret_value().encode() if config.api_key else None
+    secrets = tuple(s for s in (upstream_key, key.decode() if key else None) if s)
     upstream = Upstream(
         config.upstream,
-        api_key=config.upstream_api_key.get_secret_value() if config.upstream_api_key else None,
-        recorder=db,
+        api_key=upstream_key,
+        recorder=SecretScrubbingRecorder(db, secrets),
         connections=config.upstream_connections,
         timeout_s=config.limits.request_timeout_s,
     )
-    key = config.api_key.get_secret_value().encode() if config.api_key else None
     state = ServerState(
         config=config,
         upstream=upstream,

@@ -17,6 +17,7 @@ import time
 import uuid
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from reflectlab.errors import ProviderUnavailableError
@@ -25,7 +26,13 @@ from reflectlab.server._chat import ChatRequest
 from reflectlab.server._errors import ApiError, api_error_of, scrub
 from reflectlab.server._selection import Selection
 from reflectlab.server._state import ServerState
-from reflectlab.server._streaming import completion_to_sse, open_stream, read_sse_completion
+from reflectlab.server._streaming import (
+    DONE,
+    completion_to_sse,
+    event,
+    open_stream,
+    read_sse_completion,
+)
 from reflectlab.strategy import Checkpoint, StrategyResult
 
 __all__ = ["passthrough"]
@@ -209,9 +216,16 @@ class _Passthrough:
                 return out
             out = await open_stream(request, self._headers())
             buf = bytearray()
-            async for chunk in upstream.content.iter_any():
-                buf += chunk
-                await out.write(chunk)
+            try:
+                async for chunk in upstream.content.iter_any():
+                    buf += chunk
+                    await out.write(chunk)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                # The upstream broke off mid-stream: say so in-band (headers are out).
+                err = ApiError(
+                    502, f"upstream stream broke off ({type(exc).__name__})", type="upstream_error"
+                )
+                await out.write(event(err.body()) + DONE)
             await out.write_eof()
         finally:
             upstream.release()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from typing import Any
@@ -30,6 +31,8 @@ from reflectlab.server._streaming import DONE, comment, completion_to_sse, event
 from reflectlab.strategy import StrategyFn
 
 __all__ = ["add_routes"]
+
+log = logging.getLogger("reflectlab.server")
 
 
 def _json(data: Any, headers: dict[str, str] | None = None) -> web.Response:
@@ -109,6 +112,7 @@ async def _reflect(
 
     resp = await open_stream(request, headers)
     runner = asyncio.ensure_future(run_choices(state, fn, sel, req, trace_id, on_call))
+    waiter: asyncio.Future[bytes] | None = None
     try:
         while not runner.done():
             waiter = asyncio.ensure_future(progress.get())
@@ -118,7 +122,16 @@ async def _reflect(
             else:
                 waiter.cancel()
         outcomes = runner.result()
+    except Exception:  # headers are out: the error goes in-band, as OpenAI's servers do
+        log.exception("internal error while streaming %s", trace_id)
+        state.metrics.error(sel.label, "internal_error")
+        err = ApiError(500, "internal error in the proxy (logged)", type="server_error")
+        await resp.write(event(err.body()) + DONE)
+        await resp.write_eof()
+        return resp
     finally:
+        if waiter is not None and not waiter.done():
+            waiter.cancel()
         if not runner.done():  # the client went away: stop every internal call
             runner.cancel()
     save_traces(state, sel, outcomes, req)

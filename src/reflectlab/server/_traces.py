@@ -14,17 +14,32 @@ import uuid
 from typing import Any
 
 from reflectlab import __version__
-from reflectlab.model import CallEvent
+from reflectlab.model import CallEvent, CallRecorder
 from reflectlab.store import CheckpointRecord, ResultRecord, RunRecord, Store
 from reflectlab.strategy import StrategyResult
 
-__all__ = ["UNSCORED", "TraceLog", "new_trace_id"]
+__all__ = ["UNSCORED", "SecretScrubbingRecorder", "TraceLog", "new_trace_id"]
 
 UNSCORED = "unscored: a chat request has no gold target"
 
 
 def new_trace_id() -> str:
     return uuid.uuid4().hex[:20]
+
+
+class SecretScrubbingRecorder:
+    """Records calls in ``inner`` with any secret removed from their error text (an upstream
+    that rejects a key may quote it back; it must not reach the store)."""
+
+    def __init__(self, inner: CallRecorder, secrets: tuple[str, ...]) -> None:
+        self.inner = inner
+        self.secrets = tuple(s for s in secrets if s)
+
+    def record_call(self, event: CallEvent) -> None:
+        if event.error is not None:
+            for secret in self.secrets:
+                event.error = event.error.replace(secret, "***")
+        self.inner.record_call(event)
 
 
 class TraceLog:
