@@ -87,8 +87,11 @@ async def test_unparseable_critic_verdicts_are_counted_and_not_flags() -> None:
     critic = get_model("mock/vague", outputs=["It might be fine."], cycle=True)
     result = await evaluate_critic(critic, items)
     ev = result.evaluation
-    assert ev.unparsed == 20 and ev.tp == 0 and ev.fp == 0 and ev.recall == 0.0
-    assert ev.precision is None  # nothing flagged: precision undefined, not 0
+    assert ev.unparsed == 20 and ev.tp == 0 and ev.fp == 0
+    # No verdict parsed: nothing was measured, so no rate (not recall 0, FPR 0, accuracy =
+    # the share of correct solutions).
+    assert (ev.precision, ev.recall, ev.f1, ev.false_positive_rate, ev.accuracy) == (None,) * 5
+    assert ev.note == "no critic verdict parsed (20 unparsed): nothing measured"
     assert all(j.verdict is None and j.parse_error for j in result.judgments)
 
 

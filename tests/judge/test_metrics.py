@@ -34,6 +34,16 @@ def test_accuracy_counts_none_as_wrong() -> None:
     assert result.model_dump() == {"accuracy": 0.5, "correct": 2, "n": 4, "missing": 1}
 
 
+def test_accuracy_with_no_parsed_prediction_is_none() -> None:
+    result = accuracy([None, None], ["A", "B"])
+    assert (result.accuracy, result.correct, result.missing) == (None, 0, 2)
+
+
+def test_critic_evaluation_with_one_parsed_verdict_keeps_the_convention() -> None:
+    r = critic_evaluation([False, False, True], [None, True, None])
+    assert (r.tp, r.fn, r.tn, r.unparsed, r.recall, r.note) == (1, 1, 1, 2, 0.5, None)
+
+
 def test_accuracy_rejects_mismatched_or_empty_input() -> None:
     with pytest.raises(ConfigError, match="2 items"):
         accuracy(["A", "B"], ["A"])

@@ -6,7 +6,8 @@ when chance agreement is total) are ``None``, never ``NaN``: NaN is not valid JS
 reason, which is given in ``note`` instead.
 
 - :func:`accuracy` — fraction of predictions equal to the reference; ``None`` predictions
-  (unparsable outputs) count as wrong and are reported in ``missing``.
+  (unparsable outputs) count as wrong and are reported in ``missing``. With no parsed
+  prediction at all the accuracy is ``None``: nothing was measured, which is not "0 % right".
 - :func:`cohen_kappa` — Cohen (1960), "A coefficient of agreement for nominal scales". Both
   raters' labels go through ONE shared label index built over the union of their labels. (A
   known bug elsewhere, LLMBar's ``evaluate.py``, maps the judge's ``"1"``/``"2"`` to ``1``/``0``
@@ -55,9 +56,10 @@ AlphaLevel = Literal["nominal", "ordinal", "interval", "ratio"]
 
 
 class AccuracyResult(FrozenResult):
-    """``accuracy = correct / n``; ``missing`` predictions were ``None`` and count as wrong."""
+    """``accuracy = correct / n``; ``missing`` predictions were ``None`` and count as wrong.
+    ``accuracy`` is ``None`` when every prediction is missing."""
 
-    accuracy: float
+    accuracy: float | None
     correct: int
     n: int
     missing: int
@@ -108,7 +110,10 @@ class CriticEvaluation(FrozenResult):
 
     ``tp`` wrong and flagged, ``fp`` correct but flagged, ``fn`` wrong and not flagged, ``tn``
     correct and not flagged. A ``None`` flag (the critic's verdict could not be parsed) counts
-    as "not flagged" (the critic failed to detect) and is also counted in ``unparsed``.
+    as "not flagged" (the critic failed to detect) and is also counted in ``unparsed``. When no
+    verdict parsed at all, every rate is ``None`` (with ``note``): a critic that never answered
+    in the expected format has not been measured, and "recall 0, false-positive rate 0" would
+    read as a result.
     """
 
     n: int
@@ -123,7 +128,8 @@ class CriticEvaluation(FrozenResult):
     recall: float | None
     f1: float | None
     false_positive_rate: float | None
-    accuracy: float
+    accuracy: float | None
+    note: str | None = None
 
 
 def accuracy(predictions: Sequence[Label | None], references: Sequence[Label]) -> AccuracyResult:
@@ -138,7 +144,10 @@ def accuracy(predictions: Sequence[Label | None], references: Sequence[Label]) -
     correct = sum(p is not None and p == r for p, r in zip(predictions, references, strict=True))
     missing = sum(p is None for p in predictions)
     return AccuracyResult(
-        accuracy=correct / len(references), correct=correct, n=len(references), missing=missing
+        accuracy=None if missing == len(references) else correct / len(references),
+        correct=correct,
+        n=len(references),
+        missing=missing,
     )
 
 
@@ -300,6 +309,13 @@ def critic_evaluation(
         counts[(bool(correct), flag is True)] += 1
     tp, fp = counts[(False, True)], counts[(True, True)]
     fn, tn = counts[(False, False)], counts[(True, False)]
+    unparsed = sum(f is None for f in flagged)
+    if unparsed == len(flagged):
+        return CriticEvaluation(
+            n=len(is_correct), n_wrong=tp + fn, n_correct=fp + tn, tp=tp, fp=fp, fn=fn, tn=tn,
+            unparsed=unparsed, precision=None, recall=None, f1=None, false_positive_rate=None,
+            accuracy=None, note=f"no critic verdict parsed ({unparsed} unparsed): nothing measured",
+        )  # fmt: skip
     precision, recall = ratio(tp, tp + fp), ratio(tp, tp + fn)
     f1 = ratio(2 * tp, 2 * tp + fp + fn)
     return CriticEvaluation(
@@ -310,7 +326,7 @@ def critic_evaluation(
         fp=fp,
         fn=fn,
         tn=tn,
-        unparsed=sum(f is None for f in flagged),
+        unparsed=unparsed,
         precision=precision,
         recall=recall,
         f1=f1,
