@@ -16,6 +16,7 @@ from reflectlab.strategy import (  # noqa: F401  (imported to register)
     dialectic,
     direct,
     dual_model,
+    iort,
     mad,
     multiplex_cot,
     progco,
