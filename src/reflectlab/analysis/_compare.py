@@ -35,9 +35,9 @@ def verdict_sentence(c: Comparison) -> str:
         # Every sample right for both or wrong for both: the interval collapses to
         # [+0.0, +0.0], which reads as certainty but is only the absence of evidence.
         interval = (
-            f"no discordant pairs (b = c = 0): on these n = {c.n_paired} samples the two were "
-            f"never right on different ones, so the paired test cannot tell them apart "
-            f"(the {level} interval [+0.0, +0.0] is not a measurement)"
+            f"no discordant pairs (b = c = 0: on all n = {c.n_paired} samples both were right "
+            f"or both wrong), so the paired test cannot tell them apart at this n (the {level} "
+            "interval [+0.0, +0.0] is not a measurement)"
         )
     else:
         interval = f"{level} CI [{c.diff_ci_low * 100:+.1f}, {c.diff_ci_high * 100:+.1f}]"
