@@ -61,7 +61,7 @@ def test_no_discordant_pairs_says_the_test_cannot_tell() -> None:
     groups = {"direct": _outcomes("direct", same), "self_refine": _outcomes("self_refine", same)}
     (c,) = compare(groups, "direct")
     assert (c.b, c.c, c.diff_ci_low, c.diff_ci_high) == (0, 0, 0.0, 0.0)
-    assert "no discordant pairs (b = c = 0)" in c.verdict
+    assert "no discordant pairs (b = c = 0: on all n = 8 samples both were right" in c.verdict
     assert "n = 8" in c.verdict and "cannot tell them apart" in c.verdict
     assert "CI [+0.0, +0.0]" not in c.verdict
     assert c.verdict.endswith("not significant (Holm p=1)")
