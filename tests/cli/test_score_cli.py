@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from reflectlab.cli import app
 from reflectlab.errors import ConfigError, InputError
 from reflectlab.model import capture_calls
-from support.data import SHARED_DATA
+from support.data import SHARED_DATA, shared_data
 
 runner = CliRunner()
 DATA = SHARED_DATA
@@ -96,6 +96,24 @@ def test_humaneval_samples_file_as_shipped_gives_pass_at_k(tmp_path: Path) -> No
     assert plain.exit_code == 0, plain.output
     assert "problems: 2   samples per problem: 2" in plain.stdout
     assert "pass@1: 75.00%" in plain.stdout
+
+
+def test_humaneval_example_samples_give_its_published_pass_at_1() -> None:
+    """human-eval's README: its example samples "should yield 0.5 pass@1" with its 3 s
+    timeout (a shell command, a 10 s sleep and a read from stdin fail; three indentations
+    of `return 1` pass)."""
+    problem = shared_data("humaneval", "example_problem.jsonl")
+    samples = shared_data("humaneval", "example_samples.jsonl")
+    result = runner.invoke(
+        app,
+        ["score", "-t", f"humaneval:{problem}", "-r", str(samples), "--json",
+         "--task-option", "timeout=3"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["n"], report["n_problems"], report["samples_per_problem"]) == (6, 1, [6, 6])
+    assert report["pass@1"] == 0.5
+    assert [i["correct"] for i in report["per_item"]] == [False] * 3 + [True] * 3
 
 
 def test_task_options_are_long_only_and_o_means_output(tmp_path: Path) -> None:
