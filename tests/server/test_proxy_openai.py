@@ -262,3 +262,21 @@ async def test_over_limit_requests_are_refused(tmp_path: Path) -> None:
                 await client.chat.completions.create(model="fake", **kw)  # type: ignore[call-overload]
             assert err.value.code == "over_limit"
         assert fake.requests == []
+
+
+async def test_a_cut_off_final_answer_reports_length(tmp_path: Path) -> None:
+    fake = FakeUpstream(responder=_reply)
+    async with running_proxy(fake, tmp_path / "db") as proxy:
+        original = fake._handle
+
+        async def cut_off(request: Any) -> Any:
+            resp = await original(request)
+            data = json.loads(resp.body)
+            data["choices"][0]["finish_reason"] = "length"
+            return type(resp)(body=json.dumps(data), content_type="application/json")
+
+        fake._handle = cut_off  # type: ignore[method-assign]
+        out = await aclient(proxy).chat.completions.create(
+            model="self_refine:max_rounds=1/fake", messages=QUESTION, max_tokens=5
+        )
+        assert out.choices[0].finish_reason == "length"

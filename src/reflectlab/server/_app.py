@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -134,8 +135,9 @@ async def start_server(app: web.Application, host: str, port: int) -> tuple[web.
 
 
 def run_server(config: ServerConfig, *, on_ready: Callable[[str, str], None] | None = None) -> None:
-    """Serve until interrupted (Ctrl-C, SIGTERM). ``on_ready(base_url, run_id)`` is called
-    once the proxy accepts requests."""
+    """Serve until interrupted (Ctrl-C, SIGTERM; either way the session's run is closed and
+    the pool shut down). ``on_ready(base_url, run_id)`` is called once the proxy accepts
+    requests."""
     app = create_app(config)
 
     async def main() -> None:
@@ -144,7 +146,10 @@ def run_server(config: ServerConfig, *, on_ready: Callable[[str, str], None] | N
             if on_ready is not None:
                 host = f"[{config.host}]" if ":" in config.host else config.host
                 on_ready(f"http://{host}:{port}/v1", app[STATE].traces.run_id)
-            await asyncio.Event().wait()
+            stop = asyncio.Event()
+            with contextlib.suppress(NotImplementedError):  # not on Windows
+                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+            await stop.wait()
         finally:
             await runner.cleanup()
 

@@ -14,6 +14,7 @@ from reflectlab.server._chat import ChatRequest, ChatTask, chat_messages, render
 from reflectlab.server._errors import ApiError, error_from_model_error
 from reflectlab.server._selection import Selection
 from reflectlab.server._state import ServerState
+from reflectlab.server._upstream import finish_reasons
 from reflectlab.strategy import (
     Budget,
     StrategyContext,
@@ -32,6 +33,7 @@ class ChoiceOutcome:
     result: StrategyResult
     events: list[CallEvent]
     wall_s: float
+    finish_reason: str = "stop"
 
 
 def _partial(ctx: StrategyContext, reason: str) -> StrategyResult:
@@ -87,6 +89,8 @@ async def run_choices(
             config=config,
         )
         start = time.perf_counter()
+        seen: dict[str, str | None] = {}
+        finish_reasons.set(seen)  # this choice runs in its own task: its own context
         with (
             call_tags(run_id=state.traces.run_id, sample_id=sample_id, strategy=label),
             capture_calls() as events,
@@ -96,7 +100,9 @@ async def run_choices(
                     result = await run_strategy(fn, ctx)
             except TimeoutError:
                 result = _partial(ctx, f"wall_time: {limits.request_timeout_s:g}s cap reached")
-        return ChoiceOutcome(sample_id, result, events, time.perf_counter() - start)
+        final = result.final_response
+        finish = (seen.get(final) if final is not None else None) or "stop"
+        return ChoiceOutcome(sample_id, result, events, time.perf_counter() - start, finish)
 
     if on_call is None:
         return list(await asyncio.gather(*(one(i) for i in range(request.n))))
@@ -184,7 +190,7 @@ def build_completion(
                 "index": i,
                 "message": {"role": "assistant", "content": o.result.final_response},
                 "logprobs": None,
-                "finish_reason": "stop",
+                "finish_reason": o.finish_reason,
             }
             for i, o in enumerate(outcomes)
         ],

@@ -49,6 +49,7 @@ class TraceLog:
         self.config = config
         self.run_id = ""
         self.n_results = 0
+        self._expected_at = 0.0
 
     def open(self) -> str:
         now = time.time()
@@ -134,4 +135,7 @@ class TraceLog:
             record.cost_usd += e.usage.cost_usd
         self.store.save_result(record)
         self.n_results += 1
-        self.store.update_run_expected(self.run_id, self.n_results)
+        now = time.monotonic()
+        if now - self._expected_at >= 1.0:  # progress for `reflectlab runs`, once a second
+            self._expected_at = now
+            self.store.update_run_expected(self.run_id, self.n_results)

@@ -15,16 +15,37 @@ model name gets its own provider object (the model name is part of its request b
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
 from multidict import CIMultiDictProxy
 
 from reflectlab.errors import ConfigError, ProviderUnavailableError
-from reflectlab.model import CallRecorder, Model, PriceTable, get_model
+from reflectlab.model import CallRecorder, Model, ModelOutput, PriceTable, get_model
 from reflectlab.model.providers.openai import OpenAIAPI
 
-__all__ = ["Upstream"]
+__all__ = ["Upstream", "finish_reasons"]
+
+
+#: Finish reasons of the replies made in this context, by reply text (set per choice by the
+#: caller): a strategy keeps only the text, but the client is owed "length" when the answer it
+#: gets was cut off.
+finish_reasons: ContextVar[dict[str, str | None] | None] = ContextVar(
+    "reflectlab_server_finish_reasons", default=None
+)
+
+
+class _ServedModel(Model):
+    """A :class:`Model` that also notes each reply's finish reason for the request."""
+
+    async def generate(self, *args: Any, **kwargs: Any) -> ModelOutput:
+        out = await super().generate(*args, **kwargs)
+        seen = finish_reasons.get()
+        if seen is not None:
+            for text, reason in zip(out.choices, out.finish_reasons, strict=False):
+                seen[text] = reason
+        return out
 
 
 class _PooledOpenAI(OpenAIAPI):
@@ -107,9 +128,8 @@ class Upstream:
                 timeout=aiohttp.ClientTimeout(total=self.timeout_s),
             )
             return
-        model = get_model(
-            f"llamacpp/{self.embedded_name}", recorder=self.recorder, prices=self.prices
-        )
+        api = get_model(f"llamacpp/{self.embedded_name}").api
+        model = _ServedModel(api, recorder=self.recorder, prices=self.prices)
         # The embedded engine's own OpenAI-compatible client (started here: loads the model);
         # raw passthrough reuses its session, so there is still one pool.
         http = await model.api._client()  # type: ignore[attr-defined]
@@ -129,7 +149,9 @@ class Upstream:
             return self._embedded
         model = self._models.get(name)
         if model is None:
-            model = Model(_PooledOpenAI(name, self), recorder=self.recorder, prices=self.prices)
+            model = _ServedModel(
+                _PooledOpenAI(name, self), recorder=self.recorder, prices=self.prices
+            )
             self._models[name] = model
         return model
 
