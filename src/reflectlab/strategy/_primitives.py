@@ -5,11 +5,16 @@
 - :func:`ask`: one model turn on a conversation.
 - :func:`critique`: feedback of any kind on a response, phrased by the strategy's own prompt.
 - :func:`critique_and_refine`: the feedback -> refine loop of Self-Refine-like methods, with the
-  stop rule, checkpoints and round tags in one place.
+  stop rule, checkpoints and round tags in one place; an optional external ``stop_rule`` (e.g.
+  :func:`oracle_stop`, Huang et al.'s gold-label stop, which marks the run oracle-assisted).
+- :func:`answer_format`: the task's answer-format instruction, for follow-up prompts that
+  repeat it.
 - :func:`sample_n`, :func:`majority`: parallel sampling and answer-normalised voting.
 - :func:`evaluate_and_revise`: the generate -> check -> revise loop of retry, Reflexion, CRITIC
-  and ProgCo (the evaluator and the reviser are the strategy's own); :func:`feedback_from` and
-  :func:`record_feedback` keep the provenance of feedback from a configured source.
+  and ProgCo (the evaluator and the reviser are the strategy's own; ``round_offset`` for loops
+  that restart); :func:`feedback_from` and :func:`record_feedback` keep the provenance of
+  feedback from a configured source; :func:`best_scored` picks the top-scored candidate (ties:
+  majority, then earliest).
 """
 
 from __future__ import annotations

@@ -21,7 +21,9 @@ All verification is the model's own: feedback kind "intrinsic". A plan with no r
 questions is counted (``ctx.notes["plan_parse_failures"]``) and the baseline stands as the
 answer — nothing is verified, so nothing is revised; an unreadable cross-check verdict is
 counted (``ctx.notes["cross_check_parse_failures"]``) and shown to the reviser as "unclear",
-never guessed either way. ``max_questions`` caps a runaway plan (the excess is counted).
+never guessed either way; a question left unanswered is shown as "(no answer)" and counted
+(``ctx.notes["unanswered_questions"]``). ``max_questions`` caps a runaway plan (the excess is
+counted).
 
 Deviations: the paper's prompts are few-shot and task-specific (list questions, closed-book
 QA, biographies) and are not reproduced; the prompts here are zero-shot paraphrases of its
@@ -193,6 +195,7 @@ def chain_of_verification(
             return call
 
         replies = await gather_calls(ctx, [ask_alone(q) for q in questions], "verification")
+        tally(ctx, "unanswered_questions", sum(not r for r in replies))
         return [r or None for r in replies]
 
     async def _cross_check(
