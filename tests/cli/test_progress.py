@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from reflectlab.cli import app
-from reflectlab.cli._runview import PlainProgress, format_elapsed
+from reflectlab.cli._runview import PlainProgress, format_elapsed, run_with_progress
 from reflectlab.store import ResultRecord, RunRecord
 
 runner = CliRunner()
@@ -95,3 +97,33 @@ def test_run_without_a_terminal_prints_plain_progress_to_stderr(tmp_path: Path) 
     done = [int(line.split(": ")[1].split("/")[0]) for line in lines]
     assert done == [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20]  # the start, then every tenth
     assert "━" not in result.stderr  # no bar drawn into a log
+
+
+def test_ctrl_c_without_a_terminal_prints_the_last_line_and_the_resume_hint(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async def start(
+        on_result: Callable[[ResultRecord], None], on_start: Callable[[RunRecord], None]
+    ) -> str:
+        on_start(_run(4))
+        on_result(_result(True))
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as info:
+        run_with_progress(start, quiet=False)
+    assert info.value.code == 130
+    err = capsys.readouterr().err
+    assert "run 20260101-ab12: 1/4 results (25%), 0 errors, acc 1.00" in err
+    assert err.rstrip().endswith("Continue with: reflectlab resume 20260101-ab12")
+
+
+def test_quiet_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    async def start(
+        on_result: Callable[[ResultRecord], None], on_start: Callable[[RunRecord], None]
+    ) -> str:
+        on_start(_run(1))
+        on_result(_result(True))
+        return "20260101-ab12"
+
+    assert run_with_progress(start, quiet=True) == "20260101-ab12"
+    assert capsys.readouterr().err == ""

@@ -180,8 +180,9 @@ def _run_plain(start: RunCoro) -> str:
 
 def _interrupted(run_id: str | None) -> NoReturn:
     if run_id:
-        err_console.print(
-            f"\ninterrupted; nothing finished is lost. Continue with: reflectlab resume {run_id}"
+        err_console.print(  # soft_wrap: never break the command to copy across lines
+            f"\ninterrupted; nothing finished is lost. Continue with: reflectlab resume {run_id}",
+            soft_wrap=True,
         )
     raise SystemExit(130) from None
 
