@@ -65,16 +65,20 @@ async def test_fork_bomb_is_contained(language: str) -> None:
     await assert_still_healthy()
 
 
-async def test_memory_bomb_is_a_memory_error() -> None:
+async def test_memory_bomb_is_refused_and_the_program_fails() -> None:
+    # RLIMIT_AS refuses the allocation; Python's MemoryError is the program's own account
+    # (it could print the same), so the reason is the exit status's: "error".
     result = await run_python("x = bytearray(8 * 1024**3)", limits=QUICK)
-    assert result.reason == "memory"
+    assert (result.reason, result.exit_code) == ("error", 1)
     assert result.stderr.strip().endswith("MemoryError")
 
 
-async def test_growing_memory_is_a_memory_error() -> None:
+async def test_growing_memory_is_stopped() -> None:
     code = "chunks = []\nwhile True:\n    chunks.append(b'x' * 10_000_000)"
     result = await run_python(code, limits=QUICK)
-    assert result.reason == "memory"
+    # RLIMIT_AS (MemoryError, "error") or the cgroup OOM killer ("memory"), whichever is first.
+    assert result.reason in ("error", "memory"), result
+    assert result.reason == "memory" or result.stderr.strip().endswith("MemoryError")
 
 
 async def test_memory_spread_over_processes_is_capped_by_the_cgroup() -> None:

@@ -10,8 +10,15 @@ Example::
 
 A failing program is a result (``reason`` says why: ``ok``, ``error``, ``timeout``, ``memory``,
 ``cpu``, ``output_limit``, ``killed``); :class:`~reflectlab.errors.SandboxError` means the
-sandbox itself could not run. The code never runs in this process: a small launcher
-(``_launcher.py``, stdlib only) sets the child up with OS mechanisms and execs the interpreter.
+sandbox itself could not run, including an interpreter that cannot start inside it (each
+interpreter is tried once with an empty program first), so a broken sandbox is never scored
+as a failing program. ``reason`` comes only from what the OS and the parent saw: the
+parent's own stop (wall clock, output cap), the wait status and CPU time from ``wait4`` in
+the launcher, the cgroup's OOM-kill count. Nothing the program prints or writes counts:
+the launcher reports over a pipe with no path, from processes the program cannot inspect.
+
+The code never runs in this process: a small launcher (``_launcher.py``, stdlib only) sets
+the child up with OS mechanisms and execs the interpreter.
 Linux only: it relies on /proc, prctl, pidfds and, where allowed, namespaces and cgroups.
 
 What a run guarantees, and how
@@ -20,8 +27,10 @@ Every run, on every Linux host:
 
 * **CPU**: RLIMIT_CPU per process (SIGXCPU at ``cpu_seconds``, SIGKILL one second later).
 * **Wall time**: the parent kills the whole run after ``wall_seconds``.
-* **Memory**: RLIMIT_AS of ``memory_mb`` per process; the program's processes get
-  ``oom_score_adj`` 1000, so any OOM killer picks them before anything of the host.
+* **Memory**: RLIMIT_AS of ``memory_mb`` per process (an allocation beyond it is refused:
+  Python raises ``MemoryError``, and the run is an ``error`` like any uncaught exception);
+  the program's processes get ``oom_score_adj`` 1000, so any OOM killer picks them before
+  anything of the host.
 * **Output**: stdout and stderr are each kept up to ``output_bytes``; one byte more and the
   run is killed (``output_limit``, ``stdout_truncated``/``stderr_truncated``).
 * **Files**: RLIMIT_FSIZE of ``file_size_mb`` per file, 256 open files, no core dumps.
@@ -30,7 +39,19 @@ Every run, on every Linux host:
   that would drop the work dir from ``sys.path`` and make ``files`` unimportable).
 * **Nothing survives**: the launcher's init process is a child subreaper; when the program
   exits (or the run is stopped) every process it started is killed, including ones that
-  called ``setsid()`` or double-forked, and the work dir is deleted.
+  called ``setsid()`` or double-forked, and the work dir is deleted (iteratively, however
+  deep, wide or chmod-000 the tree the program left; the run's uid is released in any case).
+* **A private channel** (``channel=``), for a harness that must report past the program it
+  runs: the bytes are on :data:`CHANNEL_IN_FD` (a memfd), and what is written to
+  :data:`CHANNEL_OUT_FD` (a pipe to the parent) comes back as ``SandboxResult.channel``. No
+  path leads to either, and no other process holds them. They are the program's own, so
+  anything in the process can read or write them: a channel authenticates a harness only
+  together with a secret the harness reads and closes before untrusted code runs (see
+  :mod:`reflectlab.task._code` for what that does and does not stop).
+* **The launcher is out of reach**: it is non-dumpable, so even a program with the caller's
+  uid cannot open its descriptors through ``/proc/PID/fd`` or ptrace it, and its report
+  (the program's wait status, CPU time) travels on a pipe, not a file the program could
+  replace.
 
 When we are root (this project's CI), additionally:
 
@@ -53,7 +74,11 @@ When the kernel allows namespaces (root, or an unprivileged user namespace other
   /dev is remounted read-only; /tmp (holding the work dir, ``/tmp/work``) and /dev/shm are
   fresh tmpfs of ``disk_mb`` each, gone with the run. Directories closed to others (``/root``)
   stay closed; if the interpreter lives under one, that directory is covered by an empty
-  tmpfs and only the interpreter's prefix is bound back, read-only.
+  tmpfs. Wherever the interpreter lives (under /root, under /tmp or /dev/shm, which the fresh
+  tmpfs would hide, as with a venv under /tmp), its prefix, the prefix of the real
+  executable and, for this interpreter, ``sys.prefix`` and ``sys.base_prefix`` (with their
+  site-packages) are bound back at their own paths, read-only, and nothing else of the
+  hidden tree.
 * **Own pid, IPC and UTS namespaces**: the program sees only its own processes, its own SysV
   IPC and message queues, hostname ``sandbox``; when its init exits the kernel kills them all.
 
@@ -71,7 +96,8 @@ What falls back, and what is never guaranteed
   namespace, write) whatever the caller can, including its home directory. In a user
   namespace RLIMIT_NPROC counts per namespace (Linux 5.14+); without one it counts all the
   caller's tasks, and is set to those plus ``max_processes``. No cgroups. Without a pid
-  namespace a program of the same uid could kill the launcher and escape the cleanup.
+  namespace a program of the same uid could kill the launcher and escape the cleanup (the
+  run is then ``killed``: with no report from the launcher it is never ``ok``).
   Treat this as resource limiting, not as a security boundary.
 * **Never**: protection from kernel exploits (no seccomp filter, shared kernel); secrecy of
   world-readable files (the repo, /etc, data sets); isolation from world-writable unix
@@ -82,7 +108,15 @@ What falls back, and what is never guaranteed
 
 from __future__ import annotations
 
-from reflectlab.sandbox._run import run_python, run_python_sync
+from reflectlab.sandbox._run import CHANNEL_IN_FD, CHANNEL_OUT_FD, run_python, run_python_sync
 from reflectlab.sandbox._types import Reason, SandboxLimits, SandboxResult
 
-__all__ = ["Reason", "SandboxLimits", "SandboxResult", "run_python", "run_python_sync"]
+__all__ = [
+    "CHANNEL_IN_FD",
+    "CHANNEL_OUT_FD",
+    "Reason",
+    "SandboxLimits",
+    "SandboxResult",
+    "run_python",
+    "run_python_sync",
+]

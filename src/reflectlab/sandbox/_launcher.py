@@ -11,15 +11,20 @@ It is executed as a script, never imported by the parent, so it uses the standar
              │   it left behind, then reports the program's wait status and CPU time.
              └── C2  the untrusted program: rlimits, dedicated uid, no_new_privs, execve(python).
 
-The report is a file of JSON lines, written through a descriptor opened before any mount change
-so that it stays reachable from inside the mount namespace. Untrusted code never sees it:
-descriptors opened here are close-on-exec.
+The report is JSON lines on a pipe the parent holds the read end of (``report_fd``, passed
+down by the parent), so no path leads to it: without a uid of its own the program could
+otherwise replace a report file and forge its own wait status. The program never sees it:
+it is close-on-exec, and L0 and C1 make themselves non-dumpable, so the program, even under
+the caller's uid, cannot open their descriptors through ``/proc/PID/fd`` (nor ptrace them).
+The optional private channel (``channel_fds``: a memfd to read, a pipe to write) is the only
+pair of descriptors passed to the program, at :data:`CHANNEL_IN_FD` and :data:`CHANNEL_OUT_FD`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import json
 import os
 import re
@@ -37,7 +42,7 @@ CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND = 32, 1024, 2048, 4096
 MS_REC, MS_PRIVATE, MS_RELATIME = 16384, 1 << 18, 1 << 21
-PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 4, 36, 38
 # statvfs flag -> mount flag. A read-only bind remount must restate these, or it clears them
 # (and inside a user namespace clearing a locked flag fails with EPERM).
 _KEEP_FLAGS = {
@@ -52,6 +57,11 @@ _KEEP_FLAGS = {
 # protected by ownership. Everything else becomes read-only inside the mount namespace.
 _KEEP_WRITABLE = ("/proc", "/sys", "/dev")
 SANDBOX_WORKDIR = "/tmp/work"  # the work dir as the program sees it inside a mount namespace
+# Where the program finds the private channel (same values as in _run.py, which cannot be
+# imported here). High numbers, below RLIMIT_NOFILE, so the program's own files never land there.
+CHANNEL_IN_FD, CHANNEL_OUT_FD = 250, 251
+# File systems that a mount namespace replaces with a fresh tmpfs.
+_COVERED = ("/tmp", "/dev/shm")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _stop_requested = False
@@ -127,35 +137,54 @@ def _remount_read_only() -> None:
             continue
 
 
-def _expose(closed: list[list[str]]) -> None:
-    """Make the interpreter reachable for the sandbox uid although it lies in a closed dir.
+def _bind_back(dirs: dict[str, int]) -> None:
+    """Make each interpreter dir visible again, read-only, at its own path.
 
-    Cover the closed directory (e.g. /root, mode 0700) with an empty tmpfs and bind the
-    interpreter back at its own path: it keeps its paths (a venv's ``home``), and everything
-    else in that directory stays hidden.
+    ``dirs`` maps a path to a descriptor opened before the tmpfs mounts hid it (under /tmp,
+    /dev/shm, or a closed directory such as /root that got an empty tmpfs of its own). A dir
+    that still resolves to the same inode needs nothing; the rest are bind-mounted back, so
+    the interpreter keeps its paths (a venv's ``home``, its site-packages) and nothing else
+    of the hidden tree shows.
     """
-    # Opened before the tmpfs hides them, and after unshare: a bind mount's source must be
-    # in our own mount namespace.
-    plan = [(top, path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for top, path in closed]
-    covered: list[str] = []
-    for top, path, fd in sorted(plan):
-        if not any(top == c or top.startswith(c + "/") for c in covered):
-            _mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
-            covered.append(top)
+    os.umask(0o022)  # dirs made in the tmpfs must be traversable by the sandbox uid
+    for path in sorted(dirs, key=len):
+        fd = dirs[path]
+        with contextlib.suppress(OSError):
+            st, want = os.stat(path), os.fstat(fd)
+            if (st.st_dev, st.st_ino) == (want.st_dev, want.st_ino):
+                continue
         os.makedirs(path, mode=0o755, exist_ok=True)
         _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-        os.close(fd)
+        # A bind mount ignores MS_RDONLY: it takes a remount, restating the locked flags.
+        st_flags = os.statvfs(path).f_flag
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
+        flags |= sum(ms for st, ms in _KEEP_FLAGS.items() if st_flags & st)
+        _mount(None, path, None, flags)
 
 
 def _setup_mounts(cfg: dict[str, Any]) -> str:
-    """Private, read-only view of the host; size-capped private /tmp and /dev/shm."""
+    """Private, read-only view of the host; size-capped private /tmp and /dev/shm; the
+    interpreter's own dirs bound back wherever they live."""
+    # Opened before the tmpfs mounts hide them, and after unshare: a bind mount's source must
+    # be in our own mount namespace.
+    dirs = {d: os.open(d, os.O_PATH | os.O_DIRECTORY) for d in cfg["interpreter_dirs"]}
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _remount_read_only()
-    _expose(cfg["expose"])
+    # A closed dir (e.g. /root, mode 0700) gets an empty tmpfs: the sandbox uid could not
+    # pass through it, and nothing else in it is the program's business.
+    covered: list[str] = []
+    for top in sorted(cfg["closed_dirs"]):
+        # Under /tmp or /dev/shm the fresh tmpfs covers it anyway.
+        if not any(top == c or top.startswith(c + "/") for c in [*covered, *_COVERED]):
+            _mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
+            covered.append(top)
     size = f"size={cfg['disk_mb']}m,mode=1777"
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, size)
-    if os.path.isdir("/dev/shm"):
-        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, size)
+    for point in _COVERED:
+        if os.path.isdir(point):
+            _mount("tmpfs", point, "tmpfs", MS_NOSUID | MS_NODEV, size)
+    _bind_back(dirs)
+    for fd in dirs.values():
+        os.close(fd)
     return SANDBOX_WORKDIR
 
 
@@ -179,6 +208,14 @@ def _populate(workdir: str, files: dict[str, str], uid: int | None) -> None:
 
 def _exec_program(cfg: dict[str, Any], workdir: str, errfd: int) -> None:
     try:
+        # Inherited from C1; the kernel makes /proc/self owned by root while it is 0, and
+        # oom_score_adj below must stay writable. execve resets it anyway.
+        _prctl(PR_SET_DUMPABLE, 1)
+        if cfg["channel_fds"] is not None:
+            # Out of the way first: a source may already sit at one of the target numbers.
+            moved = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 256) for fd in cfg["channel_fds"]]
+            for src, dst in zip(moved, (CHANNEL_IN_FD, CHANNEL_OUT_FD), strict=True):
+                os.dup2(src, dst)  # inheritable: the only descriptors the program gets
         for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGTERM):
             signal.signal(sig, signal.SIG_DFL)  # Python ignores some; exec'd shells must not
         # First to be chosen by the OOM killer, cgroup or global, before anything of the host.
@@ -314,6 +351,8 @@ def _run_init(cfg: dict[str, Any], workdir: str, report_fd: int, pid_ns: bool) -
     if _stop_requested:  # SIGTERM came between the check above and the fork
         _kill_all(pid_ns)
     os.close(wfd)
+    for fd in cfg["channel_fds"] or ():
+        os.close(fd)  # the program holds the channel alone: its EOF is the program's
     with os.fdopen(rfd, "rb") as r:
         exec_error = r.read().decode(errors="replace")
     while True:
@@ -348,14 +387,14 @@ def _setup(cfg: dict[str, Any]) -> tuple[set[str], str]:
         mechanisms |= _enter_namespaces(root)
     if "mount_ns" in mechanisms:
         workdir = _setup_mounts(cfg)
-    elif cfg["expose"]:
-        names = ", ".join(sorted({top for top, _ in cfg["expose"]}))
+    elif cfg["closed_dirs"]:
+        names = ", ".join(sorted(cfg["closed_dirs"]))
         raise PermissionError(
             f"the interpreter lies under {names}, closed to the sandbox uid, and without a "
             "mount namespace it cannot be exposed; pass python= an interpreter readable by all"
         )
     else:
-        workdir = os.path.join(os.path.dirname(cfg["report"]), "work")
+        workdir = cfg["fallback_workdir"]
     if "uts_ns" in mechanisms:
         _libc.sethostname(b"sandbox", 7)
     _populate(workdir, cfg["files"], cfg["uid"])
@@ -376,9 +415,15 @@ def main(config_path: str) -> int:
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != cfg["parent_pid"]:
         return 1  # the parent died before we could ask to die with it
-    report_fd = os.open(cfg["report"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    report_fd = cfg["report_fd"]
+    for fd in [report_fd, *(cfg["channel_fds"] or ())]:
+        os.set_inheritable(fd, False)  # passed down to us by the parent; not to the program
     try:
         mechanisms, workdir = _setup(cfg)
+        # From here on no /proc/PID/fd, /proc/PID/mem or ptrace of L0 and C1 for the program,
+        # even where it keeps our uid: the report pipe stays out of its reach. (After _setup:
+        # writing our own uid_map needs a dumpable process.)
+        _prctl(PR_SET_DUMPABLE, 0)
     except Exception as e:
         _report(report_fd, setup_error=f"{type(e).__name__}: {e}")
         return 0
@@ -395,6 +440,8 @@ def main(config_path: str) -> int:
         finally:
             os._exit(0)
     _c1_pid = pid
+    for fd in cfg["channel_fds"] or ():
+        os.close(fd)
     if _stop_requested:
         os.kill(pid, signal.SIGTERM)
     while True:

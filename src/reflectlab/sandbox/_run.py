@@ -40,6 +40,17 @@ _USE_NAMESPACES = True
 _LAUNCHER_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 
+CHANNEL_IN_FD = 250
+"""Descriptor on which a program run with ``channel=`` reads the channel's bytes (a memfd)."""
+CHANNEL_OUT_FD = 251
+"""Descriptor whose writes come back as :attr:`SandboxResult.channel` (a pipe to this process)."""
+CHANNEL_CAP = 1 << 16
+"""Bytes of :attr:`SandboxResult.channel` kept: one pipe's worth, read after the run."""
+
+# Interpreters (with the namespace switch) that have been seen to start inside the sandbox.
+_started: set[tuple[str, bool]] = set()
+
+
 async def run_python(
     code: str,
     *,
@@ -47,14 +58,19 @@ async def run_python(
     limits: SandboxLimits | None = None,
     files: dict[str, str] | None = None,
     python: str | None = None,
+    channel: bytes | None = None,
 ) -> SandboxResult:
     """Run ``code`` as a Python program in a fresh sandbox and return what happened.
 
     ``stdin`` is fed to the program; ``files`` (relative path -> text) are written into its
     work dir next to the program, which is importable from there; ``python`` is the
     interpreter (default: this one, so the program sees the same installed packages).
+    ``channel``, when given, is a private pair of descriptors: the program reads these bytes
+    from :data:`CHANNEL_IN_FD` and what it writes to :data:`CHANNEL_OUT_FD` comes back as
+    :attr:`SandboxResult.channel`; neither has a path, and no other process can reach them.
     A failing program is a result (``reason``), not an exception; :class:`SandboxError` means
-    the sandbox itself could not run. Safe to run many at once from one event loop::
+    the sandbox itself could not run, including an interpreter that cannot start inside it.
+    Safe to run many at once from one event loop::
 
         sem = asyncio.Semaphore(4)
         async def check(src: str) -> bool:
@@ -64,21 +80,86 @@ async def run_python(
     limits = limits or SandboxLimits()
     all_files = _check_files(code, files)
     exe = sys.executable if python is None else shutil.which(python) or python
+    key = (exe, _USE_NAMESPACES)
+    if key not in _started:
+        # An interpreter whose stdlib the sandbox hides still "runs" and fails every program
+        # with exit status 1, which would score as wrong answers. `pass` fails only that way.
+        probe = await _run_once(_check_files("pass", None), exe, python is None, None, None, limits)
+        if not probe.ok:
+            raise SandboxError(
+                f"the interpreter {exe} cannot start inside the sandbox ({probe.reason}, exit "
+                f"code {probe.exit_code}): {probe.stderr.strip()[-1000:]}"
+            )
+        _started.add(key)
+    return await _run_once(all_files, exe, python is None, stdin, channel, limits)
+
+
+async def _run_once(
+    files: dict[str, str],
+    exe: str,
+    default: bool,
+    stdin: str | None,
+    channel: bytes | None,
+    limits: SandboxLimits,
+) -> SandboxResult:
     root = os.geteuid() == 0
     uid = allocate_uid() if root else None
-    base = Path(tempfile.mkdtemp(prefix="reflectlab-sandbox-"))
+    try:
+        base = Path(tempfile.mkdtemp(prefix="reflectlab-sandbox-"))
+        try:
+            run, report, oom_kills, channel_out = await _run_in(
+                base, files, exe, default, stdin, channel, limits, uid
+            )
+        finally:
+            _remove_tree(base)
+    finally:
+        if uid is not None:
+            release_uid(uid)  # whatever failed above: a uid is never leaked
+    return _result(run, report, oom_kills, channel_out, limits)
+
+
+async def _run_in(
+    base: Path,
+    files: dict[str, str],
+    exe: str,
+    default: bool,
+    stdin: str | None,
+    channel: bytes | None,
+    limits: SandboxLimits,
+    uid: int | None,
+) -> tuple[_Run, dict[str, Any], int, bytes | None]:
+    base.chmod(0o711)  # without a mount ns the sandbox uid must pass through to work/
+    # Pipes and a memfd, never files: the program, where it keeps our uid, could rewrite a
+    # file in base (forging its own wait status); a descriptor without a path it cannot reach.
+    report_r, report_w = os.pipe()
+    fds = [report_r, report_w]
     cgroup = None
     try:
-        base.chmod(0o711)  # without a mount ns the sandbox uid must pass through to work/
+        pass_fds = [report_w]
+        channel_r = None
+        if channel is not None:
+            channel_in = os.memfd_create("reflectlab-channel", os.MFD_CLOEXEC)
+            fds.append(channel_in)
+            os.write(channel_in, channel)  # a memfd never blocks, whatever the size
+            os.lseek(channel_in, 0, os.SEEK_SET)
+            channel_r, channel_w = os.pipe()
+            fds += [channel_r, channel_w]
+            pass_fds += [channel_in, channel_w]
+        dirs, closed = _interpreter_dirs(exe, default=default)
         cgroup = create_cgroup(base.name, limits.memory_mb * _MIB, limits.max_processes + 2)
         config = {
             "parent_pid": os.getpid(),
-            "report": str(base / "report.jsonl"),
+            "report_fd": report_w,
+            "channel_fds": pass_fds[1:] or None,
             "uid": uid,
             "argv": [exe, "-E", "-s", "-B", "-u", PROGRAM],
-            "files": all_files,
-            "expose": _closed_interpreter_dirs(exe, default=python is None) if root else [],
-            "nproc_shared": None if root else limits.max_processes + tasks_of_uid(os.getuid()),
+            "files": files,
+            "interpreter_dirs": dirs,
+            "closed_dirs": closed if os.geteuid() == 0 else [],
+            "fallback_workdir": str(base / "work"),
+            "nproc_shared": None
+            if uid is not None
+            else limits.max_processes + tasks_of_uid(os.getuid()),
             "cgroups": cgroup.procs_files if cgroup else {},
             "namespaces": _USE_NAMESPACES,
             **limits.model_dump(exclude={"wall_seconds", "output_bytes"}),
@@ -86,16 +167,17 @@ async def run_python(
         fd = os.open(base / "config.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with open(fd, "w", encoding="utf-8") as f:
             json.dump(config, f)
-        run = await _supervise(base / "config.json", stdin, limits, uid)
-        report = _read_report(base / "report.jsonl")
+        run = await _supervise(base / "config.json", stdin, limits, uid, pass_fds)
+        report = _read_report(report_r)
+        channel_out = None if channel_r is None else _drain(channel_r, CHANNEL_CAP)
         oom_kills = cgroup.oom_kills() if cgroup else 0
     finally:
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
         if cgroup:
             await cgroup.remove()
-        _remove_tree(base)
-        if uid is not None:
-            release_uid(uid)
-    return _result(run, report, oom_kills, limits)
+    return run, report, oom_kills, channel_out
 
 
 def run_python_sync(
@@ -122,28 +204,38 @@ def _check_files(code: str, files: dict[str, str] | None) -> dict[str, str]:
     return out
 
 
-def _closed_interpreter_dirs(exe: str, *, default: bool) -> list[tuple[str, str]]:
-    """(closed ancestor, dir) for each dir the interpreter needs that a stranger cannot reach.
+def _interpreter_dirs(exe: str, *, default: bool) -> tuple[list[str], list[str]]:
+    """The dirs the interpreter needs, and those of their ancestors a stranger cannot enter.
 
-    The dirs are its prefix, and this venv's and its base's when it is our own interpreter;
-    "closed" is a directory without the execute bit for others, such as /root (pyenv).
+    The dirs are the prefix of ``exe`` as named and as resolved (a venv and the Python it
+    links to), and this interpreter's prefixes when it is our own. A mount namespace binds
+    each back, read-only, where /tmp, /dev/shm or a closed ancestor would hide it; "closed"
+    is a directory without the execute bit for others, such as /root (pyenv) or pytest's
+    /tmp/pytest-of-root. Without a mount namespace a closed ancestor is an error.
     """
-    dirs = {os.path.dirname(os.path.dirname(os.path.realpath(exe)))}
+    dirs = {os.path.dirname(os.path.dirname(p)) for p in (exe, os.path.realpath(exe))}
     if default:
         dirs |= {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    closed = []
-    for d in sorted({os.path.realpath(d) for d in dirs}):
+    needed = sorted({os.path.realpath(d) for d in dirs} | {os.path.abspath(d) for d in dirs})
+    needed = [d for d in needed if os.path.isdir(d)]  # a missing one fails at execve, clearly
+    closed: set[str] = set()
+    for d in needed:
         parts = PurePosixPath(d).parts
         for i in range(1, len(parts)):
             top = str(PurePosixPath(*parts[:i]))
             try:
                 mode = os.stat(top).st_mode
             except OSError:
-                break  # a missing interpreter fails at execve, with a clear message
-            if not mode & stat.S_IXOTH:
-                closed.append((top, d))
                 break
-    return closed
+            if not mode & stat.S_IXOTH:
+                closed.add(top)
+                break
+    return needed, sorted(closed)
+
+
+def _closed_interpreter_dirs(exe: str, *, default: bool) -> list[str]:
+    """The closed ancestors of the interpreter's dirs (see :func:`_interpreter_dirs`)."""
+    return _interpreter_dirs(exe, default=default)[1]
 
 
 class _Run(asyncio.SubprocessProtocol):
@@ -215,7 +307,7 @@ class _Run(asyncio.SubprocessProtocol):
 
 
 async def _supervise(
-    config: Path, stdin: str | None, limits: SandboxLimits, uid: int | None
+    config: Path, stdin: str | None, limits: SandboxLimits, uid: int | None, pass_fds: list[int]
 ) -> _Run:
     loop = asyncio.get_running_loop()
     run = _Run(limits)
@@ -230,6 +322,7 @@ async def _supervise(
             start_new_session=True,  # one process group to kill, away from our terminal
             env=_LAUNCHER_ENV,
             cwd="/",
+            pass_fds=pass_fds,
         )  # fmt: skip
     except OSError as e:
         raise SandboxError(f"could not start the sandbox launcher: {e}") from e
@@ -268,28 +361,112 @@ async def _supervise(
     return run
 
 
-def _read_report(path: Path) -> dict[str, Any]:
+def _drain(fd: int, cap: int) -> bytes:
+    """What is in a pipe now, up to ``cap`` bytes, without waiting for a writer to close it."""
+    os.set_blocking(fd, False)
+    data = bytearray()
+    while len(data) < cap:
+        try:
+            chunk = os.read(fd, min(_CHUNK, cap - len(data)))
+        except BlockingIOError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
+def _read_report(fd: int) -> dict[str, Any]:
+    # The launcher is gone (its last line is written before C1 exits, and L0 waits for C1),
+    # so what it wrote is in the pipe; the few lines it writes never fill one.
     report: dict[str, Any] = {}
-    with contextlib.suppress(FileNotFoundError):
-        for line in path.read_text().splitlines():
-            with contextlib.suppress(ValueError):  # a line cut short by SIGKILL
-                report.update(json.loads(line))
+    for line in _drain(fd, CHANNEL_CAP).decode(errors="replace").splitlines():
+        with contextlib.suppress(ValueError):  # a line cut short by SIGKILL
+            report.update(json.loads(line))
     return report
 
 
 def _remove_tree(base: Path) -> None:
-    # Root removes anything. Our own files, unprivileged, may sit in dirs the program made
-    # unreadable (chmod 000); as their owner we can open them up again first.
+    """Delete what a run left, however hostile: deep, wide, unreadable, oddly owned.
+
+    Iterative and descriptor-relative (no recursion, no path longer than one name), holding
+    two descriptors at a time; the program is dead by now, so the tree no longer changes.
+    As the owner without root, a dir the program made unreadable (chmod 000) is opened up
+    first. What cannot be removed is left in place rather than failing the run.
+    """
+    try:
+        top = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return
+    fd = top
+    pending: list[list[str]] = [_empty_dir(fd)]
+    names: list[str] = []  # the path from base to the dir ``fd`` holds
+    while True:
+        if pending[-1]:
+            name = pending[-1].pop()
+            child = _open_subdir(fd, name)
+            if child is None:
+                continue
+            os.close(fd)
+            fd = child
+            names.append(name)
+            pending.append(_empty_dir(fd))
+            continue
+        pending.pop()
+        if not names:
+            break
+        parent = os.open("..", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = parent
+        with contextlib.suppress(OSError):
+            os.rmdir(names.pop(), dir_fd=fd)
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.rmdir(base)
+
+
+def _open_subdir(parent: int, name: str) -> int | None:
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    try:
+        return os.open(name, flags, dir_fd=parent)
+    except PermissionError:
+        pass
+    except OSError:
+        return None
+    try:  # our own dir, chmod 000 by the program: we may open it up again
+        os.chmod(name, 0o700, dir_fd=parent)
+        return os.open(name, flags, dir_fd=parent)
+    except OSError:
+        return None
+
+
+def _empty_dir(fd: int) -> list[str]:
+    """Unlink every non-directory in ``fd``; return the names of its subdirectories."""
     if os.geteuid() != 0:
-        for dirpath, dirnames, _ in os.walk(base):
-            for d in dirnames:
-                with contextlib.suppress(OSError):
-                    os.chmod(os.path.join(dirpath, d), 0o700)
-    shutil.rmtree(base, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.chmod(fd, 0o700)  # unlinking needs write and search permission on the dir
+    subdirs = []
+    try:
+        with os.scandir(fd) as entries:
+            for entry in entries:
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        subdirs.append(entry.name)
+                    else:
+                        os.unlink(entry.name, dir_fd=fd)
+                except OSError:
+                    continue
+    except OSError:
+        pass
+    return subdirs
 
 
 def _result(
-    run: _Run, report: dict[str, Any], oom_kills: int, limits: SandboxLimits
+    run: _Run,
+    report: dict[str, Any],
+    oom_kills: int,
+    channel: bytes | None,
+    limits: SandboxLimits,
 ) -> SandboxResult:
     if report.get("setup_error"):
         raise SandboxError(f"sandbox setup failed: {report['setup_error']}")
@@ -301,9 +478,7 @@ def _result(
     launcher_code = run.transport.get_returncode() if run.transport else None
     if status is None and run.stop_reason is None and launcher_code == 1:
         raise SandboxError(f"sandbox launcher failed: {stderr[-2000:]}")
-    reason, exit_code = _classify(
-        run.stop_reason, status, report.get("cpu_s"), stderr, oom_kills, limits
-    )
+    reason, exit_code = _classify(run.stop_reason, status, report.get("cpu_s"), oom_kills, limits)
     isolation = tuple(report.get("mechanisms", ()))
     return SandboxResult(
         stdout=stdout,
@@ -316,6 +491,7 @@ def _result(
         stderr_truncated=run.truncated[2],
         network_isolated="net_ns" in isolation,
         isolation=isolation,
+        channel=None if channel is None else channel.decode("utf-8", errors="replace"),
     )
 
 
@@ -323,10 +499,12 @@ def _classify(
     stop_reason: Reason | None,
     status: int | None,
     cpu_s: float | None,
-    stderr: str,
     oom_kills: int,
     limits: SandboxLimits,
 ) -> tuple[Reason, int | None]:
+    # Only what the OS and this process observed decides: our own stop, the wait status and
+    # CPU time from wait4() in the launcher, the cgroup's OOM-kill count. Never the program's
+    # output: it could print "MemoryError" or anything else.
     if stop_reason is not None:
         return stop_reason, None
     if status is None:  # the launcher died before reporting: only a signal from outside does that
@@ -340,7 +518,5 @@ def _classify(
         return ("memory" if oom_kills else "killed"), code
     if code == 0:
         return "ok", 0
-    last_line = next((ln for ln in reversed(stderr.splitlines()) if ln.strip()), "")
-    if oom_kills or last_line.startswith("MemoryError"):
-        return "memory", code
-    return "error", code
+    # A nonzero exit after the cgroup OOM-killed one of the run's processes (say, a child).
+    return ("memory" if oom_kills else "error"), code

@@ -7,12 +7,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Reason = Literal["ok", "error", "timeout", "memory", "cpu", "output_limit", "killed"]
-"""Why the program stopped.
+"""Why the program stopped, as the OS and the sandbox saw it, never as the program said.
 
 ``ok``            exited with status 0
-``error``         exited with a nonzero status (an uncaught exception, ``sys.exit(1)``, ...)
+``error``         exited with a nonzero status (an uncaught exception, ``sys.exit(1)``, ...),
+                  including a ``MemoryError`` from an allocation RLIMIT_AS refused: the program
+                  could catch it or print the same text, so only its stderr says so
 ``timeout``       still running after ``wall_seconds``; the sandbox killed it
-``memory``        ran out of its memory limit (``MemoryError`` or the cgroup OOM killer)
+``memory``        the run's memory cgroup OOM-killed one of its processes
 ``cpu``           used up ``cpu_seconds`` of CPU time (SIGXCPU, then SIGKILL)
 ``output_limit``  wrote more than ``output_bytes`` to stdout or stderr; the sandbox killed it
 ``killed``        ended by any other signal (segfault, abort, ``os.kill(os.getpid(), 9)``)
@@ -77,6 +79,9 @@ class SandboxResult(BaseModel):
     stderr_truncated: bool = False
     network_isolated: bool = False
     isolation: tuple[str, ...] = ()
+    channel: str | None = None
+    """What the program wrote to its private channel (``run_python(channel=...)``), up to
+    64 KiB; ``None`` for a run without one."""
 
     @property
     def ok(self) -> bool:
