@@ -74,15 +74,18 @@ async def test_tool_evaluator_feedback_reaches_the_reflection() -> None:
     assert result.final_response == "Answer: 5"
 
 
-async def test_unparseable_verdicts_and_empty_reflections_are_counted() -> None:
-    ctx = make_ctx(["Answer: 4", "no idea", "   ", "Answer: 6", "dunno", REFLECTION, "Answer: 7"])
+async def test_unparseable_verdicts_are_counted_and_a_blank_reflection_is_retried() -> None:
+    # A blank reply never reaches the strategy: the model layer rejects and retries it.
+    first = "I should check the sum digit by digit."
+    ctx = make_ctx(
+        ["Answer: 4", "no idea", "   ", first, "Answer: 6", "dunno", REFLECTION, "Answer: 7"]
+    )
     with capture_calls() as calls:
         result = await run_strategy(get_strategy("reflexion", max_rounds=2), ctx)
     assert result.notes["unknown_verdicts"] == 2
-    assert result.notes["empty_reflections"] == 1
-    assert result.notes["memory"] == [REFLECTION]
-    first_trial = next(c for c in calls if c.role == "refine")
-    assert "Reflections" not in first_trial.messages[-1].content  # nothing to remember yet
+    assert result.notes["memory"] == [first, REFLECTION]
+    reflect = [c for c in calls if c.role == "reflect"]
+    assert [c.invalid_replies for c in reflect] == [1, 0]
     assert result.final_response == "Answer: 7"
     assert result.error is None
 

@@ -6,7 +6,7 @@ import re
 
 from reflectlab.model import MemoryCache, Model, get_model
 from reflectlab.strategy import Budget, StrategyContext
-from reflectlab.task import CheckResult, Extracted, Sample, Score, Task
+from reflectlab.task import CheckResult, Extracted, Sample, SampleView, Score, Task
 
 _NUM = re.compile(r"-?\d+(?:\.\d+)?")
 
@@ -20,14 +20,16 @@ class NumberTask(Task):
     def __init__(self, samples: list[Sample] | None = None, *, with_check: bool = False) -> None:
         self._samples = samples or [Sample(id="0", input="What is 2+3?", target="5")]
         self.with_check = with_check
+        # A format check reads only the reply: label-free.
+        self.label_free_check = "the reply ends with a number" if with_check else None  # type: ignore[misc]
 
     def samples(self) -> list[Sample]:
         return self._samples
 
-    def format_prompt(self, sample: Sample) -> str:
+    def format_prompt(self, sample: SampleView) -> str:
         return f"{sample.input}\nEnd with 'Answer: <number>'."
 
-    def extract(self, sample: Sample, response: str) -> Extracted:
+    def extract(self, sample: SampleView, response: str) -> Extracted:
         found = _NUM.findall(response)
         if not found:
             return Extracted(value=None, reason="no number in reply")
@@ -40,7 +42,7 @@ class NumberTask(Task):
         ok = ext.value == str(sample.target)
         return Score(correct=ok, value=float(ok), answer=ext.value)
 
-    async def check(self, sample: Sample, response: str) -> CheckResult | None:
+    async def check(self, sample: SampleView, response: str) -> CheckResult | None:
         if not self.with_check:
             return None
         ext = self.extract(sample, response)

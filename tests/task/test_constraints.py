@@ -57,7 +57,7 @@ async def test_every_generated_item_can_be_satisfied_and_is_then_correct() -> No
         reply = _satisfy(constraints)
         score = await task.score(sample, reply)
         assert score.correct, (sample.input, reply, score.reason)
-        check = await task.check(sample, reply)
+        check = await task.oracle_check(sample, reply)
         assert check.passed and check.feedback == f"All {len(constraints)} constraints are met."
     assert counts == {2, 3, 4, 5}
 
@@ -74,7 +74,7 @@ async def test_check_names_unmet_constraints_in_words() -> None:
     sample = _sample_with(task, "punctuation:no_comma")
     constraints = sample.metadata["constraints"]
     reply = _satisfy(constraints).replace("simple words", "simple, clear words")
-    check = await task.check(sample, reply)
+    check = await task.oracle_check(sample, reply)
     position = [c["id"] for c in constraints].index("punctuation:no_comma") + 1
     assert not check.passed
     assert check.feedback == (

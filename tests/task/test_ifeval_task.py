@@ -50,13 +50,13 @@ async def test_strict_score_with_loose_details(task: IFEvalTask) -> None:
 
 
 async def test_check_describes_unmet_instructions(task: IFEvalTask) -> None:
-    result = await task.check(task.samples()[1], "* apple\n* pear")
+    result = await task.oracle_check(task.samples()[1], "* apple\n* pear")
     assert not result.passed
     assert result.feedback == (
         "The response does not follow these instructions of the request:\n"
         "- use exactly 3 bullet points, as markdown lines starting with '* '"
     )
-    ok = await task.check(task.samples()[1], "* apple\n* pear\n* plum")
+    ok = await task.oracle_check(task.samples()[1], "* apple\n* pear\n* plum")
     assert ok.passed and ok.details["unmet"] == []
 
 

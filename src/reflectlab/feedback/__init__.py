@@ -27,7 +27,7 @@ from reflectlab.feedback._execution import (
 )
 from reflectlab.feedback._model_sources import CriticFeedback, IntrinsicFeedback
 from reflectlab.feedback._oracle import OracleFeedback
-from reflectlab.feedback._tool import TaskCheckFeedback
+from reflectlab.feedback._tool import TaskCheckFeedback, no_label_free_check
 
 __all__ = [
     "FAIL_MARKER",
@@ -52,6 +52,7 @@ __all__ = [
     "extract_python_code",
     "feedback_source",
     "format_execution",
+    "no_label_free_check",
     "parse_verdict",
 ]
 

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from reflectlab.model import ChatMessage, Model, ModelOutput
-from reflectlab.task import Sample, Task
+from reflectlab.task import Oracle, SampleView, TaskView
 
 FeedbackKind = Literal["intrinsic", "critic", "tool", "oracle"]
 FEEDBACK_KINDS: tuple[FeedbackKind, ...] = ("intrinsic", "critic", "tool", "oracle")
@@ -47,7 +47,8 @@ class Feedback(BaseModel):
 
 class FeedbackContext(Protocol):
     """What a feedback source needs from the strategy context (implemented by
-    :class:`reflectlab.strategy.StrategyContext`)."""
+    :class:`reflectlab.strategy.StrategyContext`). ``task`` and ``sample`` are target-free
+    views; gold information comes only from :meth:`use_oracle`, which marks the result."""
 
     @property
     def model(self) -> Model: ...
@@ -56,10 +57,10 @@ class FeedbackContext(Protocol):
     def critic(self) -> Model | None: ...
 
     @property
-    def task(self) -> Task: ...
+    def task(self) -> TaskView: ...
 
     @property
-    def sample(self) -> Sample: ...
+    def sample(self) -> SampleView: ...
 
     async def generate(
         self,
@@ -72,6 +73,8 @@ class FeedbackContext(Protocol):
     ) -> ModelOutput: ...
 
     def mark_oracle(self, reason: str) -> None: ...
+
+    def use_oracle(self, reason: str) -> Oracle: ...
 
 
 VerdictParser = Callable[[str], Verdict]

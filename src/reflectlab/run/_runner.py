@@ -20,6 +20,7 @@ from typing import Any
 
 from reflectlab import __version__
 from reflectlab.errors import ConfigError, ReflectlabError
+from reflectlab.feedback import no_label_free_check
 from reflectlab.model import CallEvent, Model, call_tags, capture_calls, get_model
 from reflectlab.run._baselines import baseline_label, matched_baselines
 from reflectlab.run._config import RunConfig, StrategySpec
@@ -106,20 +107,15 @@ class Runner:
             **options,
         )
 
-    def _budget(self) -> Budget:
+    def _budget(self, spec: StrategySpec) -> Budget:
         c = self.config
+        # A strategy's own max_rounds is honoured as given, never clipped by the run default.
+        rounds = resolved_params(spec, c).get("max_rounds", c.max_rounds)
         return Budget(
-            max_rounds=c.max_rounds,
+            max_rounds=rounds,
             max_calls=c.sample_budget_calls,
             max_tokens=c.sample_budget_tokens,
         )
-
-    def _gen_params(self, spec: StrategySpec) -> dict[str, Any]:
-        params = dict(spec.params)
-        info = strategy_info(spec.name)
-        if "max_rounds" in info.params and "max_rounds" not in params:
-            params["max_rounds"] = self.config.max_rounds
-        return params
 
     async def run(self) -> str:
         finished = self.store.finished(self.run_id)
@@ -127,7 +123,7 @@ class Runner:
         jobs = []
         for spec in self.config.strategies:
             label = spec.display()
-            fn = get_strategy(spec.name, **self._gen_params(spec))
+            fn = get_strategy(spec.name, **resolved_params(spec, self.config))
             info = strategy_info(spec.name)
             for sample in self.samples:
                 jobs.append(self._job(sem, spec, label, fn, info.baseline, sample, finished))
@@ -161,7 +157,7 @@ class Runner:
             first_tokens = 0
             if key not in finished:
                 record, result, first_tokens = await self._run_one(
-                    label, fn, sample, self._budget()
+                    label, fn, sample, self._budget(spec)
                 )
                 self._done(record)
             if is_baseline or self.config.baselines == "none":
@@ -336,6 +332,34 @@ class Runner:
                 self._fresh.add(key)
 
 
+def resolved_params(spec: StrategySpec, config: RunConfig) -> dict[str, Any]:
+    """The strategy's parameters as it will run: validated, defaults filled in, and the run's
+    ``max_rounds`` for a strategy that takes one and was not given its own."""
+    info = strategy_info(spec.name)
+    params = dict(spec.params)
+    if "max_rounds" in info.params and "max_rounds" not in params:
+        params["max_rounds"] = config.max_rounds
+    return info.validate(params)
+
+
+def validate_plan(config: RunConfig, task: Task) -> None:
+    """Everything about the strategies that can be refused before a run exists: names,
+    parameters (type and range), a critic model for critic feedback, and tool feedback on a
+    task without a label-free check (a check that reads the gold label is an oracle)."""
+    config.labels()
+    for spec in config.strategies:
+        params = resolved_params(spec, config)
+        get_strategy(spec.name, **params)
+        info = strategy_info(spec.name)
+        label = spec.display()
+        if (params.get("feedback") == "critic" or info.feedback == ("critic",)) and (
+            not config.critic_model
+        ):
+            raise ConfigError(f"strategy {label!r} uses a critic model: pass --critic-model")
+        if info.uses_task_check(params) and task.label_free_check is None:
+            raise ConfigError(f"strategy {label!r}: {no_label_free_check(task.name)}")
+
+
 def _first_tokens(events: list[CallEvent]) -> int:
     ok = [e for e in events if e.error is None]
     return ok[0].usage.total_tokens if ok else 0
@@ -370,15 +394,10 @@ async def start_run(
 ) -> str:
     """Create a run in the store and execute it; return its id."""
     labels = config.labels()
-    for spec in config.strategies:
-        get_strategy(spec.name, **spec.params)  # validate names and parameters up front
-        info = strategy_info(spec.name)
-        feedback = spec.params.get("feedback", info.params.get("feedback"))
-        if (feedback == "critic" or info.feedback == ("critic",)) and not config.critic_model:
-            raise ConfigError(
-                f"strategy {spec.display()!r} uses a critic model: pass --critic-model"
-            )
+    for spec in config.strategies:  # names and parameters first: no file is read for a typo
+        resolved_params(spec, config)
     task, samples = load_task(config)
+    validate_plan(config, task)
     run_id = _new_run_id()
     now = time.time()
     run = RunRecord(
@@ -422,6 +441,7 @@ async def resume_run(
         raise ConfigError(f"no run {run_id!r} in {store.path} (see `reflectlab runs`)")
     config = RunConfig.model_validate(run.config)
     task, samples = load_task(config)
+    validate_plan(config, task)
     stored = [s.sample_id for s in store.run_samples(run.run_id)]
     if [s.id for s in samples] != stored:
         raise ConfigError(

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reflectlab.errors import BudgetExceeded
 from reflectlab.feedback import Feedback, FeedbackKind, FeedbackRequest, feedback_source
 from reflectlab.model import ChatMessage, GenerateConfig, Model, ModelOutput
-from reflectlab.task import Sample, Task
+from reflectlab.task import Oracle, Sample, SampleView, Task, TaskView
 
 
 class Budget(BaseModel):
@@ -40,7 +40,15 @@ class Checkpoint(BaseModel):
 
 
 class StrategyContext:
-    """What a strategy receives. ``model`` solves; ``critic`` and ``judge`` are optional."""
+    """What a strategy receives. ``model`` solves; ``critic`` and ``judge`` are optional.
+
+    The context is built from the full task and sample but exposes only their target-free
+    views (:attr:`task`, :attr:`sample`): no public attribute or method of it leads to the gold
+    label except :meth:`use_oracle`, which records why before it hands out the oracle. So a run
+    that used gold information is labelled ORACLE-ASSISTED by construction, whatever the
+    strategy's code does with the public API. (Strategies run in-process: this is an API
+    boundary, not a sandbox; private attributes are not part of the contract.)
+    """
 
     def __init__(
         self,
@@ -55,8 +63,9 @@ class StrategyContext:
     ) -> None:
         self._model = model
         self._critic = critic
-        self._task = task
-        self._sample = sample
+        self._task = task.view()
+        self._sample = sample.view(task.public_metadata)
+        self.__oracle = Oracle(task, sample)
         self.judge = judge
         self.budget = budget or Budget()
         self.config = config
@@ -79,11 +88,13 @@ class StrategyContext:
         return self._critic
 
     @property
-    def task(self) -> Task:
+    def task(self) -> TaskView:
+        """The task without its samples, scorer or gold check."""
         return self._task
 
     @property
-    def sample(self) -> Sample:
+    def sample(self) -> SampleView:
+        """The sample without its target or gold-derived metadata."""
         return self._sample
 
     @property
@@ -144,6 +155,14 @@ class StrategyContext:
     def mark_oracle(self, reason: str) -> None:
         """Declare that a gold label reached a prompt or a stop rule."""
         self.oracle_reasons.append(reason)
+
+    def use_oracle(self, reason: str) -> Oracle:
+        """The oracle channel: the gold scorer and gold check of this sample. The context is
+        marked ORACLE-ASSISTED with ``reason`` before the oracle is returned."""
+        if not reason.strip():
+            raise ValueError("use_oracle needs a reason (it is shown with the result)")
+        self.mark_oracle(reason)
+        return self.__oracle
 
     async def get_feedback(self, kind: FeedbackKind, request: FeedbackRequest) -> Feedback:
         """Ask the source of ``kind`` for feedback; the feedback and its kind are recorded."""

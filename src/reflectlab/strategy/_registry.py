@@ -9,9 +9,12 @@ run can rebuild the strategy exactly.
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from reflectlab.errors import ConfigError
 from reflectlab.feedback import FEEDBACK_KINDS
@@ -20,6 +23,13 @@ from reflectlab.strategy._context import StrategyContext
 StrategyFn = Callable[[StrategyContext], Awaitable[str]]
 Factory = Callable[..., StrategyFn]
 F = TypeVar("F", bound=Factory)
+#: Given a strategy's resolved parameters: does it ask for the task's label-free check?
+UsesTaskCheck = Callable[[dict[str, Any]], bool]
+
+
+def _default_uses_task_check(params: dict[str, Any]) -> bool:
+    """A strategy uses the task's check when its feedback (or selector) is ``tool``."""
+    return params.get("feedback") == "tool" or params.get("selector") == "tool"
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,34 @@ class StrategyInfo:
     params: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
     baseline: bool = False
+    schema: type[BaseModel] | None = None
+    uses_task_check: UsesTaskCheck = _default_uses_task_check
+
+    def validate(self, params: dict[str, Any]) -> dict[str, Any]:
+        """``params`` checked against the factory's signature (names, types, ranges) and
+        completed with the defaults; a :class:`ConfigError` names what is wrong."""
+        unknown = set(params) - set(self.params)
+        if unknown:
+            raise ConfigError(
+                f"strategy {self.name!r} has no parameter(s) {sorted(unknown)}; "
+                f"its parameters: {sorted(self.params) or 'none'}"
+            )
+        if self.schema is None:
+            return {**self.params, **params}
+        try:
+            model = self.schema.model_validate(params)
+        except ValidationError as exc:
+            raise ConfigError(_param_errors(self.name, exc, self.param_docs())) from None
+        return {k: getattr(model, k) for k in self.params}
+
+    def param_docs(self) -> dict[str, str]:
+        """Each parameter's type and allowed values, as ``strategies show`` prints them."""
+        if self.schema is None:
+            return {k: repr(v) for k, v in self.params.items()}
+        return {
+            name: _type_text(info.annotation) + _bounds_text(info.metadata)
+            for name, info in self.schema.model_fields.items()
+        }
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -40,12 +78,61 @@ class StrategyInfo:
             "year": self.year,
             "feedback_kinds": list(self.feedback),
             "parameters": self.params,
+            "parameter_types": self.param_docs(),
             "summary": self.summary,
             "baseline": self.baseline,
         }
 
 
 _REGISTRY: dict[str, StrategyInfo] = {}
+
+
+def _bounds_text(metadata: list[Any]) -> str:
+    bounds = [
+        f"{op} {getattr(m, attr)}"
+        for m in metadata
+        for attr, op in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+        if getattr(m, attr, None) is not None
+    ]
+    return f" ({', '.join(bounds)})" if bounds else ""
+
+
+def _type_text(annotation: Any) -> str:
+    """``int (>= 1, <= 128)``, ``'judge' | 'tool'``, ``float (>= 0.0) | None``."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_text(args[0]) + _bounds_text(list(args[1:]))
+    if origin is typing.Literal:
+        return " | ".join(repr(a) for a in args)
+    if args:
+        return " | ".join(_type_text(a) for a in args)
+    return getattr(annotation, "__name__", str(annotation)).replace("NoneType", "None")
+
+
+def _param_errors(name: str, exc: ValidationError, docs: dict[str, str]) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"])
+        expected = docs.get(str(err["loc"][0])) if err["loc"] else None
+        hint = f" (expected {expected})" if expected else ""
+        parts.append(f"parameter {loc!r} = {err.get('input')!r}: {err['msg']}{hint}")
+    return f"strategy {name!r}: " + "; ".join(parts)
+
+
+def _schema(key: str, factory: Factory) -> type[BaseModel] | None:
+    """A pydantic model of the factory's keyword parameters (None if a hint won't resolve)."""
+    try:
+        hints = typing.get_type_hints(factory, include_extras=True)
+    except Exception:  # an unresolvable annotation: fall back to names-only checking
+        return None
+    fields: dict[str, Any] = {}
+    for p in inspect.signature(factory).parameters.values():
+        default = ... if p.default is inspect.Parameter.empty else p.default
+        fields[p.name] = (hints.get(p.name, Any), default)
+    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        f"{key}_parameters", __config__=ConfigDict(extra="forbid", strict=True), **fields
+    )
+    return model
 
 
 def strategy(
@@ -55,8 +142,15 @@ def strategy(
     year: int | None,
     feedback: tuple[str, ...] = (),
     baseline: bool = False,
+    uses_task_check: UsesTaskCheck | None = None,
 ) -> Callable[[F], F]:
-    """Register a strategy factory. ``feedback`` lists the feedback kinds it can use."""
+    """Register a strategy factory. ``feedback`` lists the feedback kinds it can use.
+
+    Its keyword parameters, with their annotations (``Annotated[int, Field(ge=1)]`` for a
+    range: see :mod:`reflectlab.strategy._params`), are validated before any model call.
+    ``uses_task_check`` says, from the resolved parameters, whether the strategy will ask the
+    task's label-free check (default: ``feedback`` or ``selector`` is ``"tool"``), so a run on a
+    task without one is refused up front."""
     for kind in feedback:
         if kind not in FEEDBACK_KINDS:
             raise ConfigError(f"unknown feedback kind {kind!r}")
@@ -77,6 +171,8 @@ def strategy(
             params=params,
             summary=doc.split("\n\n", 1)[0].replace("\n", " "),
             baseline=baseline,
+            schema=_schema(key, factory),
+            uses_task_check=uses_task_check or _default_uses_task_check,
         )
         return factory
 
@@ -100,15 +196,9 @@ def list_strategies() -> list[StrategyInfo]:
 def get_strategy(name: str, **params: Any) -> StrategyFn:
     """Build a registered strategy with parameters; an unknown parameter is an error."""
     info = strategy_info(name)
-    unknown = set(params) - set(info.params)
-    if unknown:
-        raise ConfigError(
-            f"strategy {name!r} has no parameter(s) {sorted(unknown)}; "
-            f"its parameters: {sorted(info.params)}"
-        )
     feedback = params.get("feedback")
-    if feedback is not None and info.feedback and feedback not in info.feedback:
+    if isinstance(feedback, str) and info.feedback and feedback not in info.feedback:
         raise ConfigError(
             f"strategy {name!r} cannot use feedback {feedback!r}; it supports {info.feedback}"
         )
-    return info.factory(**params)
+    return info.factory(**info.validate(params))

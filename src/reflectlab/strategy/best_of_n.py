@@ -38,6 +38,7 @@ from reflectlab.errors import ConfigError
 from reflectlab.feedback import Feedback, FeedbackKind, FeedbackRequest
 from reflectlab.model import ChatMessage
 from reflectlab.strategy._context import StrategyContext
+from reflectlab.strategy._params import Count, Temperature
 from reflectlab.strategy._primitives import (
     Conversation,
     majority,
@@ -81,7 +82,9 @@ def parse_score(text: str) -> float | None:
     feedback=("intrinsic", "critic", "tool", "oracle"),
     baseline=True,
 )
-def best_of_n(n: int = 5, temperature: float = 0.7, selector: Selector = "judge") -> StrategyFn:
+def best_of_n(
+    n: Count = 5, temperature: Temperature = 0.7, selector: Selector = "judge"
+) -> StrategyFn:
     """Sample n answers and keep the one a verifier (judge, task check or gold) ranks highest."""
     if n < 1:
         raise ConfigError(f"best_of_n needs n >= 1, not {n}")

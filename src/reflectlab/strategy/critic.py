@@ -41,6 +41,7 @@ from reflectlab.feedback import (
     extract_python_code,
 )
 from reflectlab.strategy._context import StrategyContext
+from reflectlab.strategy._params import Rounds, Seconds, Small
 from reflectlab.strategy._primitives import (
     Conversation,
     ask,
@@ -82,13 +83,14 @@ CORRECT_PROMPT = (
     "Critiquing",
     year=2023,
     feedback=("tool", "intrinsic"),
+    uses_task_check=lambda p: bool(p.get("use_tool")) and p.get("tool") == "check",
 )
 def critic(
-    max_rounds: int = 3,
+    max_rounds: Rounds = 3,
     use_tool: bool = True,
     tool: Tool = "python",
-    patience: int = 1,
-    timeout_s: float = 10.0,
+    patience: Small = 1,
+    timeout_s: Seconds = 10.0,
 ) -> StrategyFn:
     """Draft, then tool-verified critique -> correction until the answer stops changing."""
     if tool not in EVIDENCE_HEADERS:

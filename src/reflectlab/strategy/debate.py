@@ -26,6 +26,7 @@ from reflectlab.errors import ConfigError
 from reflectlab.feedback import Feedback
 from reflectlab.strategy._context import StrategyContext
 from reflectlab.strategy._multi import PeerMessage, answer_all, debate_round
+from reflectlab.strategy._params import Count, Rounds, Temperature
 from reflectlab.strategy._primitives import Conversation, majority, record_feedback
 from reflectlab.strategy._registry import StrategyFn, strategy
 
@@ -51,7 +52,7 @@ SELF_CHECK_PROMPT = (
     year=2023,
     feedback=("intrinsic",),
 )
-def debate(agents: int = 3, rounds: int = 2, temperature: float = 1.0) -> StrategyFn:
+def debate(agents: Count = 3, rounds: Rounds = 2, temperature: Temperature = 1.0) -> StrategyFn:
     """N agents answer, then repeatedly update given the others' answers; majority wins."""
     if agents < 1:
         raise ConfigError(f"debate needs at least 1 agent, got agents={agents}")

@@ -52,6 +52,7 @@ from reflectlab.feedback import (
 from reflectlab.model import ChatMessage
 from reflectlab.strategy._context import StrategyContext
 from reflectlab.strategy._multi import gather_calls
+from reflectlab.strategy._params import Count, Rounds
 from reflectlab.strategy._parsing import parse_list
 from reflectlab.strategy._primitives import (
     Conversation,
@@ -104,7 +105,7 @@ def parse_constraint_verdict(text: str) -> Verdict:
     feedback=("intrinsic", "critic", "tool", "oracle"),
 )
 def decrim(
-    max_rounds: int = 3, feedback: FeedbackKind = "intrinsic", max_constraints: int = 10
+    max_rounds: Rounds = 3, feedback: FeedbackKind = "intrinsic", max_constraints: Count = 10
 ) -> StrategyFn:
     """Draft, decompose the instruction into constraints, critique each, refine the unmet."""
     if max_constraints < 1:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from reflectlab.errors import ConfigError
 from reflectlab.strategy._context import StrategyContext
+from reflectlab.strategy._params import Rounds
 from reflectlab.strategy._primitives import Conversation, ask, critique_and_refine
 from reflectlab.strategy._registry import StrategyFn, strategy
 
@@ -64,7 +65,7 @@ REFINE_PROMPT = (
     year=2025,
     feedback=("critic",),
 )
-def dual_model(max_rounds: int = 3, stop_on_accept: bool = True) -> StrategyFn:
+def dual_model(max_rounds: Rounds = 3, stop_on_accept: bool = True) -> StrategyFn:
     """A Reasoner refines its step-by-step rationale under a separate Critic model's feedback."""
 
     async def run(ctx: StrategyContext) -> str:

@@ -39,6 +39,7 @@ from reflectlab.feedback import Feedback, FeedbackKind
 from reflectlab.model import Model
 from reflectlab.strategy._context import StrategyContext
 from reflectlab.strategy._multi import debate_round
+from reflectlab.strategy._params import Rounds, Temperature
 from reflectlab.strategy._parsing import field, parse_json_object
 from reflectlab.strategy._primitives import Conversation, ask, record_feedback, tally
 from reflectlab.strategy._registry import StrategyFn, strategy
@@ -126,7 +127,7 @@ def parse_ruling(text: str, *, needs_preference: bool = True) -> Ruling:
     year=2023,
     feedback=("intrinsic", "critic"),
 )
-def mad(max_rounds: int = 3, temperature: float = 0.0) -> StrategyFn:
+def mad(max_rounds: Rounds = 3, temperature: Temperature = 0.0) -> StrategyFn:
     """Affirmative vs. devil's-advocate debate; a judge may stop it early or extracts the answer."""
     if max_rounds < 1:
         raise ConfigError(f"mad needs max_rounds >= 1, got {max_rounds}")

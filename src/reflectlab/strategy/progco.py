@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from reflectlab.feedback import CodeExecutionFeedback, Feedback, extract_python_code
 from reflectlab.strategy._context import StrategyContext
+from reflectlab.strategy._params import Rounds, Seconds
 from reflectlab.strategy._primitives import (
     Conversation,
     ask,
@@ -102,7 +103,7 @@ def harnessed(program: str, answer: str, response: str) -> str:
     feedback=("tool",),
 )
 def progco(
-    max_rounds: int = 3, dual_reflection: bool = True, timeout_s: float = 10.0
+    max_rounds: Rounds = 3, dual_reflection: bool = True, timeout_s: Seconds = 10.0
 ) -> StrategyFn:
     """Verify with a self-written program; on failure, reflect on answer and program both."""
     source = CodeExecutionFeedback.with_timeout(timeout_s)

@@ -30,7 +30,8 @@ from reflectlab.errors import ConfigError
 from reflectlab.feedback import Feedback, FeedbackKind
 from reflectlab.model import ChatMessage
 from reflectlab.strategy._context import StrategyContext
-from reflectlab.strategy._primitives import Conversation, ask, evaluate_and_revise, tally
+from reflectlab.strategy._params import Rounds, Small
+from reflectlab.strategy._primitives import Conversation, ask, evaluate_and_revise
 from reflectlab.strategy._registry import StrategyFn, strategy
 from reflectlab.strategy.retry import verify_answer
 
@@ -66,7 +67,7 @@ def trial_prompt(task_prompt: str, memory: list[str]) -> str:
     feedback=("intrinsic", "critic", "tool", "oracle"),
 )
 def reflexion(
-    max_rounds: int = 3, feedback: FeedbackKind = "intrinsic", memory_size: int = 3
+    max_rounds: Rounds = 3, feedback: FeedbackKind = "intrinsic", memory_size: Small = 3
 ) -> StrategyFn:
     """Trials with a verbal self-reflection, kept in a bounded memory, after each failure."""
     if memory_size < 1:
@@ -84,11 +85,8 @@ def reflexion(
             out = await ctx.generate(
                 [ChatMessage(role="user", content=text)], role="reflect", round=k
             )
-            reflection = out.text.strip()
-            if reflection:
-                memory.append(reflection)
-            else:
-                tally(ctx, "empty_reflections")
+            # Never blank: the model layer rejects and retries an empty reply.
+            memory.append(out.text.strip())
             ctx.notes["memory"] = list(memory)
             trial = Conversation.start(ctx, prompt=trial_prompt(task_prompt, list(memory)))
             return await ask(ctx, trial, role="refine", round=k)

@@ -25,6 +25,7 @@ import re
 from reflectlab.errors import ConfigError
 from reflectlab.feedback import Feedback, FeedbackKind, Verdict
 from reflectlab.strategy._context import StrategyContext
+from reflectlab.strategy._params import Rounds, Temperature
 from reflectlab.strategy._primitives import Conversation, critique, evaluate_and_revise
 from reflectlab.strategy._registry import StrategyFn, strategy
 
@@ -77,7 +78,7 @@ async def verify_answer(
     baseline=True,
 )
 def retry(
-    max_rounds: int = 3, feedback: FeedbackKind = "intrinsic", temperature: float = 0.7
+    max_rounds: Rounds = 3, feedback: FeedbackKind = "intrinsic", temperature: Temperature = 0.7
 ) -> StrategyFn:
     """Try again with the same prompt while the evaluator does not say the answer is correct."""
     if temperature <= 0:

@@ -11,6 +11,7 @@ the majority.
 from __future__ import annotations
 
 from reflectlab.strategy._context import StrategyContext
+from reflectlab.strategy._params import Count, Temperature
 from reflectlab.strategy._primitives import Conversation, majority, sample_n
 from reflectlab.strategy._registry import StrategyFn, strategy
 from reflectlab.strategy.cot import COT_SUFFIX
@@ -21,7 +22,7 @@ from reflectlab.strategy.cot import COT_SUFFIX
     year=2022,
     baseline=True,
 )
-def self_consistency(n: int = 5, temperature: float = 0.7, cot: bool = True) -> StrategyFn:
+def self_consistency(n: Count = 5, temperature: Temperature = 0.7, cot: bool = True) -> StrategyFn:
     """Majority vote over n sampled answers (normalised by the task's extractor)."""
 
     async def run(ctx: StrategyContext) -> str:

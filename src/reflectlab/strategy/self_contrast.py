@@ -42,6 +42,7 @@ from reflectlab.errors import ConfigError
 from reflectlab.feedback import Feedback
 from reflectlab.strategy._context import StrategyContext
 from reflectlab.strategy._multi import answer_all, gather_calls
+from reflectlab.strategy._params import Count, Temperature
 from reflectlab.strategy._parsing import parse_list
 from reflectlab.strategy._primitives import Conversation, ask, majority, record_feedback, tally
 from reflectlab.strategy._registry import StrategyFn, strategy
@@ -99,10 +100,10 @@ DEFAULT_PERSPECTIVES = (
     feedback=("intrinsic",),
 )
 def self_contrast(
-    perspectives: int = 3,
-    max_selected: int = 3,
+    perspectives: Count = 3,
+    max_selected: Count = 3,
     contrast: Literal["pairwise", "all"] = "pairwise",
-    temperature: float | None = None,
+    temperature: Temperature | None = None,
 ) -> StrategyFn:
     """Solve from several self-chosen perspectives, contrast the disagreements, revise by a
     checklist."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from reflectlab.feedback import FeedbackKind
 from reflectlab.strategy._context import StrategyContext
+from reflectlab.strategy._params import Rounds
 from reflectlab.strategy._primitives import Conversation, ask, critique_and_refine
 from reflectlab.strategy._registry import StrategyFn, strategy
 
@@ -44,7 +45,7 @@ REFINE_PROMPT = (
     feedback=("intrinsic", "critic", "tool", "oracle"),
 )
 def self_refine(
-    max_rounds: int = 3, feedback: FeedbackKind = "intrinsic", stop_on_correct: bool = True
+    max_rounds: Rounds = 3, feedback: FeedbackKind = "intrinsic", stop_on_correct: bool = True
 ) -> StrategyFn:
     """Draft, then feedback -> refine until the feedback says stop or max_rounds."""
 

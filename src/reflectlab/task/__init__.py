@@ -13,7 +13,16 @@ file loaders read GSM8K, HumanEval and IFEval in their own formats and your own 
 (with ``datasets``) parquet/arrow files. :func:`list_tasks` lists them all.
 """
 
-from reflectlab.task._base import CheckResult, Extracted, Sample, Score, Task
+from reflectlab.task._base import (
+    CheckResult,
+    Extracted,
+    Oracle,
+    Sample,
+    SampleView,
+    Score,
+    Task,
+    TaskView,
+)
 from reflectlab.task._code import SANDBOX_CONCURRENCY, docstring_examples, extract_code
 from reflectlab.task._file_task import CsvOptions, FileTask, FileTaskOptions, HFOptions
 from reflectlab.task._ifeval_task import IFEvalOptions, IFEvalTask
@@ -70,14 +79,17 @@ __all__ = [
     "KnightsOptions",
     "KnightsTask",
     "NumericAnswer",
+    "Oracle",
     "RegexAnswer",
     "Response",
     "Sample",
+    "SampleView",
     "Score",
     "ScoreReport",
     "Scorer",
     "SummarizingTask",
     "Task",
+    "TaskView",
     "TaskInfo",
     "TaskOptions",
     "docstring_examples",

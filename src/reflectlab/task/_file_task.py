@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from reflectlab.errors import ConfigError, InputError
-from reflectlab.task._base import Extracted, Sample, Score, Task
+from reflectlab.task._base import Extracted, Sample, SampleView, Score, Task
 from reflectlab.task._options import TaskOptions
 from reflectlab.task._rows import read_csv, read_hf_dataset, read_jsonl, require_field
 from reflectlab.task._scorers import ANSWER_SCORERS, AnswerScorer, Scorer
@@ -124,13 +124,16 @@ class FileTask(Task):
     def samples(self) -> list[Sample]:
         return self._samples
 
-    def format_prompt(self, sample: Sample) -> str:
+    # Other columns of a user's file may hold anything (explanations, solutions): not shown.
+    public_metadata = frozenset({"line"})
+
+    def format_prompt(self, sample: SampleView) -> str:
         instruction = self.options.instruction
         if instruction is None:
             instruction = self.answer_scorer.instruction()
         return f"{sample.input}\n\n{instruction}" if instruction else sample.input
 
-    def extract(self, sample: Sample, response: str) -> Extracted:
+    def extract(self, sample: SampleView, response: str) -> Extracted:
         return self.answer_scorer.extract(response)
 
     async def score(self, sample: Sample, response: str) -> Score:

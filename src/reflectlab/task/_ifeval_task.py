@@ -6,9 +6,11 @@ correct when it follows every instruction under *strict* evaluation; ``Score.val
 share of instructions followed, and the loose results are kept in ``Score.details``.
 :meth:`IFEvalTask.summary_metrics` gives the benchmark's four accuracies over a set of replies.
 
-:meth:`IFEvalTask.check` runs the same strict checks and names the unmet instructions in
-words. It is label-free: the constraints are stated in the prompt itself, so showing a model
-which of them it missed leaks nothing the prompt did not say.
+:meth:`IFEvalTask.oracle_check` runs the same strict checks and names the unmet instructions
+in words. It is *not* label-free: the instruction list is the benchmark's gold annotation and
+the checker is the scorer, so its pass/fail is the gold label. It reaches a strategy only
+through the oracle channel, which marks the run ORACLE-ASSISTED; the task has no label-free
+check (``feedback=tool`` is refused before any model call).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from reflectlab.task._base import CheckResult, Extracted, Sample, Score, Task
+from reflectlab.task._base import CheckResult, Extracted, Sample, SampleView, Score, Task
 from reflectlab.task._instructions import describe_instruction
 from reflectlab.task._options import TaskOptions
 from reflectlab.task.ifeval import (
@@ -49,6 +51,9 @@ class IFEvalTask(Task):
     """IFEval from a local ``input_data.jsonl``."""
 
     answer_kind = "text"
+    # The instruction list and its arguments are the benchmark's gold annotation of the prompt,
+    # and the checker over them is the scorer: feedback from it is an oracle, not a tool.
+    gold_check = "IFEval's instruction checker over the annotated instructions (the scorer)"
 
     def __init__(self, path: str | Path, options: IFEvalOptions | None = None) -> None:
         self.path = Path(path)
@@ -80,7 +85,7 @@ class IFEvalTask(Task):
             record if record is not None and record.prompt == sample.input else _record_of(sample)
         )
 
-    def extract(self, sample: Sample, response: str) -> Extracted:
+    def extract(self, sample: SampleView, response: str) -> Extracted:
         text = response.strip()
         return Extracted(value=text or None, reason=None if text else "empty reply")
 
@@ -111,7 +116,7 @@ class IFEvalTask(Task):
             },
         )
 
-    async def check(self, sample: Sample, response: str) -> CheckResult:
+    async def oracle_check(self, sample: Sample, response: str) -> CheckResult:
         record = self.record(sample)
         strict = evaluate_response(record, response, loose=False)
         unmet = [

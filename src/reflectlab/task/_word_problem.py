@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reflectlab.task._base import Extracted, Sample, Score, Task
+from reflectlab.task._base import Extracted, Sample, SampleView, Score, Task
 from reflectlab.task._scorers import NumericAnswer
 
 PROMPT_SUFFIX = (
@@ -24,10 +24,10 @@ class WordProblemTask(Task):
     def samples(self) -> list[Sample]:
         return self._samples
 
-    def format_prompt(self, sample: Sample) -> str:
+    def format_prompt(self, sample: SampleView) -> str:
         return f"{sample.input}\n\n{PROMPT_SUFFIX}"
 
-    def extract(self, sample: Sample, response: str) -> Extracted:
+    def extract(self, sample: SampleView, response: str) -> Extracted:
         return self._scorer.extract(response)
 
     async def score(self, sample: Sample, response: str) -> Score:

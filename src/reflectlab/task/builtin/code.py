@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import Field
 
 from reflectlab.sandbox import SandboxLimits
-from reflectlab.task._base import CheckResult, Extracted, Sample, Score, Task
+from reflectlab.task._base import CheckResult, Extracted, Sample, SampleView, Score, Task
 from reflectlab.task._code import (
     ExampleOutcome,
     code_extracted,
@@ -73,6 +73,9 @@ class CodeTask(Task):
 
     name = "code"
     answer_kind = "code"
+    # "visible" are the examples the prompt shows; the hidden tests live only in the target.
+    public_metadata = frozenset({"entry_point", "family", "visible"})
+    label_free_check = "the examples shown in the prompt, run in the sandbox"
 
     def __init__(self, options: CodeOptions | None = None) -> None:
         self.options = options or CodeOptions()
@@ -84,11 +87,11 @@ class CodeTask(Task):
     def samples(self) -> list[Sample]:
         return self._samples
 
-    def extract(self, sample: Sample, response: str) -> Extracted:
+    def extract(self, sample: SampleView, response: str) -> Extracted:
         return code_extracted(*extract_code(response, sample.metadata["entry_point"]))
 
     async def _run(
-        self, sample: Sample, response: str, tests: list[Any]
+        self, sample: SampleView, response: str, tests: list[Any]
     ) -> tuple[str | None, list[ExampleOutcome] | None, str]:
         """(failure reason or None, outcomes, how the code was found)."""
         reply, how = extract_code(response, sample.metadata["entry_point"])
@@ -115,7 +118,7 @@ class CodeTask(Task):
             details={"code_from": how, "tests": len(outcomes), "failed": len(failed)},
         )
 
-    async def check(self, sample: Sample, response: str) -> CheckResult:
+    async def check(self, sample: SampleView, response: str) -> CheckResult:
         visible = sample.metadata["visible"]
         problem, outcomes, _ = await self._run(sample, response, visible)
         if outcomes is None:

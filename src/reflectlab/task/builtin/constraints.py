@@ -11,8 +11,11 @@ tested code. Constraints are drawn from groups, at most one per group, and group
 contradict each other (all-lowercase and a capitalised closing phrase) are never combined.
 
 A reply is correct when it meets every constraint; ``Score.value`` is the share met.
-:meth:`ConstraintsTask.check` returns which constraints fail, in words: label-free tool
-feedback, since every constraint is stated in the prompt.
+:meth:`ConstraintsTask.oracle_check` returns which constraints fail, in words. Although every
+constraint is stated in the prompt, that checker *is* the scorer, so its verdict is the gold
+label: it reaches a strategy only through the oracle channel (ORACLE-ASSISTED), never as
+label-free tool feedback. A label-free variant would have to parse the constraints out of the
+prompt text itself.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 
 from pydantic import Field
 
-from reflectlab.task._base import CheckResult, Extracted, Sample, Score, Task
+from reflectlab.task._base import CheckResult, Extracted, Sample, SampleView, Score, Task
 from reflectlab.task._instructions import describe_instruction
 from reflectlab.task._options import TaskOptions
 from reflectlab.task.ifeval import IFEvalRecord, evaluate_response
@@ -196,6 +199,8 @@ class ConstraintsTask(Task):
 
     name = "constraints"
     answer_kind = "text"
+    # The constraint records are what the scorer checks: feedback from them is an oracle.
+    gold_check = "the constraint checker over the generated constraint list (the scorer)"
 
     def __init__(self, options: ConstraintsOptions | None = None) -> None:
         self.options = options or ConstraintsOptions()
@@ -211,7 +216,7 @@ class ConstraintsTask(Task):
     def samples(self) -> list[Sample]:
         return self._samples
 
-    def extract(self, sample: Sample, response: str) -> Extracted:
+    def extract(self, sample: SampleView, response: str) -> Extracted:
         text = response.strip()
         return Extracted(value=text or None, reason=None if text else "empty reply")
 
@@ -230,7 +235,7 @@ class ConstraintsTask(Task):
             details={"met": [ok for _, ok in results]},
         )
 
-    async def check(self, sample: Sample, response: str) -> CheckResult:
+    async def oracle_check(self, sample: Sample, response: str) -> CheckResult:
         results = self._results(sample, response)
         failed = [(i, c) for i, (c, ok) in enumerate(results, start=1) if not ok]
         if not failed:

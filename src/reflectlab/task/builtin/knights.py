@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import Field
 
-from reflectlab.task._base import Extracted, Sample, Score, Task
+from reflectlab.task._base import Extracted, Sample, SampleView, Score, Task
 from reflectlab.task._options import TaskOptions
 
 __all__ = ["KnightsOptions", "KnightsTask", "generate_knights", "parse_assignment", "solve"]
@@ -223,12 +223,15 @@ class KnightsTask(Task):
     def samples(self) -> list[Sample]:
         return self._samples
 
-    def format_prompt(self, sample: Sample) -> str:
+    # Names and statements are the puzzle as the prompt states it; the solution is the target.
+    public_metadata = frozenset({"names", "statements"})
+
+    def format_prompt(self, sample: SampleView) -> str:
         names = sample.metadata["names"]
         example = f"{names[0]}: knight, {names[1]}: knave, ..."
         return f"{sample.input}\n\n{PROMPT_SUFFIX.format(example=example)}"
 
-    def extract(self, sample: Sample, response: str) -> Extracted:
+    def extract(self, sample: SampleView, response: str) -> Extracted:
         return parse_assignment(response, sample.metadata["names"])
 
     async def score(self, sample: Sample, response: str) -> Score:
