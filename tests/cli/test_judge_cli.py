@@ -325,6 +325,25 @@ def test_meta_eval_with_unparseable_verdicts_reports_no_rate(tmp_path: Path) -> 
     assert "8 of 8" in text
 
 
+def test_meta_eval_says_unparsed_verdicts_count_as_wrong(tmp_path: Path) -> None:
+    pairs = write_jsonl(
+        tmp_path / "p.jsonl",
+        [{"id": str(i), "instruction": "Q", "response_a": "x", "response_b": "y", "label": "A"}
+         for i in range(2)],
+    )  # fmt: skip
+    verdicts = write_jsonl(
+        tmp_path / "v.jsonl",
+        [{"id": "0", "original": "A", "swapped": "A"}, {"id": "1", "original": None,
+                                                       "swapped": "A"}],
+    )  # fmt: skip
+    args = ["meta-eval", "-f", "jsonl", "--pairs", str(pairs), "--verdicts", str(verdicts)]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "0.5000  (correct in both orders" in result.stdout
+    assert "1 unparsed verdicts count as wrong)" in result.stdout
+    assert "1.0000  (1 of 1 pairs; over pairs with both orders parsed)" in result.stdout
+
+
 def test_meta_eval_needs_exactly_one_source(tmp_path: Path) -> None:
     result = runner.invoke(app, ["meta-eval", "-f", "jsonl", "--pairs", "x.jsonl"])
     assert isinstance(result.exception, ConfigError)

@@ -138,10 +138,15 @@ def _print_report(report: MetaEvalReport) -> None:
     no_pair = "n/a (no pair has both orders parsed)"
     table = Table(title=f"meta-eval ({report.format}, {n} pairs)", show_header=False)
     parsed = report.n_verdicts - report.unparsed_verdicts
+    counted = (
+        f"; {report.unparsed_verdicts} unparsed verdicts count as wrong"
+        if report.accuracy is not None and report.unparsed_verdicts
+        else ""
+    )
     table.add_row(
         "accuracy",
         _rate(report.accuracy, f"{parsed} of {report.n_verdicts} verdicts parsed")
-        + f"  ({escape(report.accuracy_rule)})",
+        + f"  ({escape(report.accuracy_rule)}{counted})",
     )
     table.add_row(
         "  original order",
