@@ -8,10 +8,43 @@ A reply may hold its code three ways, all accepted: a HumanEval-style *completio
 that continues the prompt), a *full definition* of the function, or either inside a fenced
 markdown block of a chat reply. :func:`extract_code` tells them apart.
 
-Example tests are run by a small harness appended to the program: each test is a call and
-the expected value, both as Python source; the harness evaluates them, compares (``==``, floats
-with a relative tolerance of 1e-6) and prints one JSON line behind a random marker, so output
-printed by the program itself cannot fake a pass.
+Tests run under a harness, and a pass is the harness having seen the tests finish, never the
+program exiting (``sys.exit(0)``, ``os._exit(0)``, an atexit or excepthook exit, a thread or
+signal that exits, a fork whose parent exits) nor anything it prints. :func:`run_check`
+(HumanEval: ``check(candidate)``) and :func:`run_examples` (call/expected pairs: compared
+with ``==``, floats with a relative tolerance of 1e-6, only plain values, so an object whose
+``__eq__`` is always true fails) share it.
+
+How the verdict travels
+-----------------------
+The sandbox's main program is the harness; the candidate is ``solution.py`` in the work dir.
+The tests and a fresh 128-bit nonce reach the harness only on the sandbox's private channel
+(a memfd: no file, no argv, no environment), which it reads and closes before one line of
+the candidate runs. It binds everything its verdict depends on (``os.write``, ``os._exit``,
+``compile``, ``exec``, ``json.dumps``, ``math.isclose``...) up front and runs in globals of its
+own with a private copy of the builtins, so patching ``builtins``, ``json`` or ``sys.stdout``
+changes nothing it uses. It executes the candidate as module ``solution`` (a
+``SystemExit`` or any other exception there is a failure), clears trace and profile hooks,
+runs the tests with the builtins as they were before the candidate, and only when they
+finish writes ``<nonce> PASS 1`` or ``<nonce> RESULT <json>`` to the channel's pipe, then
+leaves with ``os._exit`` (no hook of the candidate runs after it). The parent accepts exactly
+one such line from a run the sandbox reports ``ok``, and (for examples) only rows for the
+very tests it sent.
+
+What this stops: every exit, kill, crash or timeout (no line); printed or written markers,
+including to every descriptor (no nonce); reading descriptors or files for the nonce or the
+expected answers (closed before the candidate runs; the tests were never in a file); patching
+what the harness calls; a fork reporting twice.
+
+What an in-process adversary can still do (it shares the harness's interpreter): find the
+nonce, the tests or the harness's result list in memory (``gc.get_objects()``, frames via
+``sys._current_frames()`` or ``sys._getframe``, ``ctypes``, ``/proc/self/mem``) and write a
+forged line, or alter a frame under test (``f_trace`` jumps over an ``assert``); and, on
+HumanEval, where the test's own ``==`` and helpers decide, return an object equal to
+everything or patch a stdlib function the test calls (``math.fabs``). None of this happens
+by accident or by exiting: it takes code written to attack this harness. Closing it would
+take the tests in a process of their own, talking to the candidate across a process
+boundary.
 """
 
 from __future__ import annotations
@@ -25,16 +58,25 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from reflectlab.sandbox import SandboxLimits, SandboxResult, run_python
+from reflectlab.sandbox import (
+    CHANNEL_IN_FD,
+    CHANNEL_OUT_FD,
+    SandboxLimits,
+    SandboxResult,
+    run_python,
+)
 from reflectlab.task._base import Extracted
 
 __all__ = [
     "SANDBOX_CONCURRENCY",
     "CodeReply",
     "ExampleOutcome",
+    "HarnessRun",
     "docstring_examples",
     "extract_code",
+    "run_check",
     "run_examples",
+    "run_harnessed",
     "run_sandboxed",
     "sandbox_failure",
 ]
@@ -47,14 +89,20 @@ _slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] 
 )
 
 
-async def run_sandboxed(code: str, limits: SandboxLimits | None = None) -> SandboxResult:
+async def run_sandboxed(
+    code: str,
+    limits: SandboxLimits | None = None,
+    *,
+    files: dict[str, str] | None = None,
+    channel: bytes | None = None,
+) -> SandboxResult:
     """:func:`run_python` behind the per-loop concurrency cap."""
     loop = asyncio.get_running_loop()
     slots = _slots.get(loop)
     if slots is None:
         slots = _slots[loop] = asyncio.Semaphore(SANDBOX_CONCURRENCY)
     async with slots:
-        return await run_python(code, limits=limits)
+        return await run_python(code, limits=limits, files=files, channel=channel)
 
 
 def sandbox_failure(result: SandboxResult, *, limit: int = 600) -> str:
@@ -269,39 +317,167 @@ class ExampleOutcome:
         return f"{self.call} returned {self.got}, expected {self.expected}"
 
 
-_HARNESS = """
+# The harness is the program the sandbox runs; the candidate is its data. It is stdlib-only
+# Python and reads its instructions from the sandbox's private channel before a line of the
+# candidate runs (see the module docstring for why, and what is left). It runs in globals of
+# its own whose builtins are a private copy, so patching ``builtins`` (``all``, ``compile``,
+# ``exec``...) changes nothing the harness uses; main.py is only the line that starts it.
+_HARNESS_MAIN = (
+    "import builtins\n"
+    "exec(compile(%r, '<reflectlab harness>', 'exec'),"
+    " {'__builtins__': dict(vars(builtins)), '__name__': 'reflectlab_harness'})\n"
+)
+_HARNESS = r"""
+def harness():
+    import builtins, json, math, os, sys, threading, traceback, types
 
-def __reflectlab_examples(__tests, __marker):
-    import json as __json
-    import math as __math
+    # Everything the verdict depends on is bound now, before the candidate can patch it.
+    write, close, exit_, read = os.write, os.close, os._exit, os.read
+    dumps, isclose = json.dumps, math.isclose
+    out, err, exc_info = sys.stdout, sys.stderr, sys.exc_info
+    print_exception = traceback.print_exception
+    settrace, setprofile = sys.settrace, sys.setprofile
+    t_settrace, t_setprofile = threading.settrace, threading.setprofile
+    pristine = dict(builtins.__dict__)
+    chunks = []
+    while True:
+        chunk = read(%(in_fd)d, 1 << 16)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    close(%(in_fd)d)  # gone before the candidate runs: it cannot read the secret again
+    spec = json.loads(b"".join(chunks))
+    nonce = spec.pop("nonce").encode()
+    del chunks
 
-    def __same(a, b):
+    def finish(status, line=None):
+        if line is not None:
+            try:
+                write(%(out_fd)d, b"\n" + nonce + b" " + line.encode() + b"\n")
+            except OSError:
+                status = 1  # the candidate closed or replaced the channel: no verdict
+        for stream in (out, err):
+            try:
+                stream.flush()
+            except BaseException:
+                pass
+        # Straight out: no atexit hook, excepthook or thread of the candidate runs after this.
+        exit_(status)
+
+    def failed(what):
+        try:
+            err.write("reflectlab harness: " + what + "\n")
+            print_exception(*exc_info(), file=err)
+        except BaseException:
+            pass
+        finish(1)
+
+    module = types.ModuleType("solution")
+    module.__file__ = "solution.py"
+    sys.modules["solution"] = module
+    scope = module.__dict__
+    try:
+        with open("solution.py", encoding="utf-8") as f:
+            source = f.read()
+        exec(compile(source, "solution.py", "exec"), scope)
+    except BaseException:  # SystemExit and KeyboardInterrupt too: the candidate did not load
+        failed("the code raised while it was being defined")
+    # The tests run with the builtins as they were before the candidate ran, and without any
+    # trace or profile hook it installed (one could jump over a failing assert).
+    for hook in (settrace, setprofile, t_settrace, t_setprofile):
+        hook(None)
+    scope["__builtins__"] = pristine
+    if spec["mode"] == "check":
+        try:
+            exec(compile(spec["test"], "<tests>", "exec"), scope)
+            check, candidate = scope["check"], scope[spec["entry_point"]]
+            check(candidate)
+        except BaseException:
+            failed("the tests did not pass")
+        finish(0, "PASS 1")
+    plain_types = (bool, int, float, complex, str, bytes, type(None))
+
+    def plain(v, depth=0):
+        # Only values whose == and repr() are Python's own are compared: a returned object with
+        # an __eq__ that is always True, or a __repr__ that echoes the expected text, is not.
+        if type(v) in plain_types:
+            return True
+        if depth > 50 or type(v) not in (list, tuple, dict, set, frozenset):
+            return False
+        items = [x for kv in v.items() for x in kv] if type(v) is dict else list(v)
+        return all(plain(x, depth + 1) for x in items)
+
+    def same(a, b):
         if isinstance(a, float) or isinstance(b, float):
             try:
-                return __math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+                return isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
             except TypeError:
                 return False
         if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-            return type(a) is type(b) and len(a) == len(b) and all(map(__same, a, b))
+            return type(a) is type(b) and len(a) == len(b) and all(map(same, a, b))
         return a == b
 
-    out = []
-    for __call, __want in __tests:
+    rows = []
+    for call, want in spec["tests"]:
         try:
-            __got = eval(__call, globals())
-        except BaseException as __e:
-            out.append([__call, __want, None, type(__e).__name__ + ": " + str(__e)[:200]])
+            got = eval(call, scope)
+        except BaseException as e:  # an exit inside one call fails that call only
+            rows.append([call, want, None, type(e).__name__ + ": " + str(e)[:200]])
+            continue
+        for hook in (settrace, setprofile):
+            hook(None)
+        if not plain(got):
+            error = "returned a " + type(got).__name__ + ", not a plain value"
+            rows.append([call, want, None, error])
             continue
         try:
-            __ok = __same(__got, eval(__want, globals()))
+            ok = same(got, eval(want, {"__builtins__": pristine}))
         except BaseException:
-            __ok = False
-        __ok = __ok or repr(__got) == __want
-        out.append([__call, __want, repr(__got)[:300], None if __ok else "wrong value"])
-    print(__marker + __json.dumps(out), flush=True)
+            ok = False
+        ok = ok or repr(got) == want
+        rows.append([call, want, repr(got)[:300], None if ok else "wrong value"])
+    finish(0, "RESULT " + dumps(rows))
 
-__reflectlab_examples(%s, %r)
+
+harness()
 """
+
+
+@dataclass(frozen=True)
+class HarnessRun:
+    """What the harness reported (``None`` if it never did) and the sandbox's account."""
+
+    report: str | None
+    result: SandboxResult
+
+
+async def run_harnessed(
+    program: str, spec: dict[str, Any], limits: SandboxLimits | None = None
+) -> HarnessRun:
+    """Run ``program`` under the harness with ``spec`` (``mode`` ``check`` or ``examples``).
+
+    The report is the text after the nonce on the one line of the private channel that
+    starts with it, and only from a run the sandbox calls ``ok``: a second such line (a
+    fork), none (an exit, a crash, a kill), or a stray one means no report.
+    """
+    nonce = secrets.token_hex(16)
+    channel = json.dumps({**spec, "nonce": nonce}).encode()
+    harness = _HARNESS_MAIN % (_HARNESS % {"in_fd": CHANNEL_IN_FD, "out_fd": CHANNEL_OUT_FD})
+    result = await run_sandboxed(harness, limits, files={"solution.py": program}, channel=channel)
+    lines = [ln for ln in (result.channel or "").split("\n") if ln.startswith(nonce)]
+    if not result.ok or len(lines) != 1 or not lines[0].startswith(nonce + " "):
+        return HarnessRun(None, result)
+    return HarnessRun(lines[0][len(nonce) + 1 :], result)
+
+
+async def run_check(
+    program: str, test: str, entry_point: str, limits: SandboxLimits | None = None
+) -> tuple[bool, SandboxResult]:
+    """HumanEval's scoring: define ``program``, then ``test``, then call
+    ``check(entry_point)``; passed only if the harness saw ``check`` return."""
+    spec = {"mode": "check", "test": test, "entry_point": entry_point}
+    run = await run_harnessed(program, spec, limits)
+    return run.report == "PASS 1", run.result
 
 
 async def run_examples(
@@ -309,16 +485,17 @@ async def run_examples(
 ) -> tuple[list[ExampleOutcome] | None, SandboxResult]:
     """Run ``program`` then each ``(call, expected)`` test in one sandboxed process.
 
-    Returns the outcomes, or ``None`` when the program did not get as far as reporting (a
-    syntax error, a crash or timeout at import time, an early ``exit()``).
+    Returns the outcomes, or ``None`` when the harness did not get as far as reporting them
+    (a syntax error, a crash or timeout at definition time, an exit, a forged report).
     """
-    marker = f"@@reflectlab-{secrets.token_hex(8)}@@"
-    result = await run_sandboxed(program + _HARNESS % (repr(tests), marker), limits)
-    for line in reversed(result.stdout.splitlines()):
-        if line.startswith(marker):
-            try:
-                rows: list[list[Any]] = json.loads(line[len(marker) :])
-            except json.JSONDecodeError:
-                break
-            return [ExampleOutcome(*row) for row in rows], result
-    return None, result
+    run = await run_harnessed(program, {"mode": "examples", "tests": tests}, limits)
+    if run.report is None or not run.report.startswith("RESULT "):
+        return None, run.result
+    try:
+        rows: list[list[Any]] = json.loads(run.report[len("RESULT ") :])
+        outcomes = [ExampleOutcome(*row) for row in rows]
+    except (ValueError, TypeError):
+        return None, run.result
+    if [(o.call, o.expected) for o in outcomes] != [tuple(t) for t in tests]:
+        return None, run.result  # not the tests we sent: not the harness's report
+    return outcomes, run.result

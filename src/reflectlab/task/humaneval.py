@@ -4,11 +4,13 @@ The data file is OpenAI's ``HumanEval.jsonl.gz`` (or plain JSONL) with ``task_id
 ``entry_point``, ``canonical_solution`` and ``test``; the sample id is ``task_id``. The hidden
 tests and the canonical solution are the gold target and never reach a prompt.
 
-Scoring follows HumanEval's own harness: the program ``prompt + completion + test +
-check(entry_point)`` runs in the sandbox and passes when it exits cleanly. As in HumanEval's
-sample files, a reply is normally the *completion* of the prompt; a chat reply with a full
-``def entry_point(...)`` (fenced or not) is accepted too and then follows the prompt (whose
-imports and helper functions it may use), so its definition replaces the prompt's stub.
+Scoring follows HumanEval's own harness: ``prompt + completion``, then ``test``, then
+``check(entry_point)`` run in the sandbox, and the reply passes when reflectlab's harness saw
+``check`` return (see :mod:`reflectlab.task._code`); exiting early, even with status 0,
+fails. As in HumanEval's sample files, a reply is normally the *completion* of the prompt; a
+chat reply with a full ``def entry_point(...)`` (fenced or not) is accepted too and then
+follows the prompt (whose imports and helper functions it may use), so its definition
+replaces the prompt's stub.
 
 :meth:`HumanEvalTask.check` (label-free tool feedback) runs only the examples visible in the
 prompt, read by :func:`~reflectlab.task.docstring_examples`: doctest lines (``>>> f(2)`` and
@@ -32,8 +34,8 @@ from reflectlab.task._code import (
     code_extracted,
     docstring_examples,
     extract_code,
+    run_check,
     run_examples,
-    run_sandboxed,
     sandbox_failure,
 )
 from reflectlab.task._options import TaskOptions
@@ -142,10 +144,10 @@ class HumanEvalTask(Task):
         if program is None:
             return Score(correct=False, reason=how)
         entry_point = sample.metadata["entry_point"]
-        test = sample.target["test"]
-        result = await run_sandboxed(f"{program}\n\n{test}\n\ncheck({entry_point})\n", self.limits)
+        # Passed only when the harness saw check() return: an exit, however clean, is not.
+        passed, result = await run_check(program, sample.target["test"], entry_point, self.limits)
         details: dict[str, Any] = {"code_from": how, "sandbox_reason": result.reason}
-        if result.ok:
+        if passed:
             return Score(correct=True, value=1.0, details=details)
         details["stderr"] = result.stderr[-2000:]
         return Score(
