@@ -206,6 +206,26 @@ async def test_reference_protocol_takes_either_shape_but_one_per_file(tmp_path: 
     assert all("[The Start of Reference Answer]\nR\n" in user_prompt(b) for b in fake.requests)
 
 
+@pytest.mark.parametrize(
+    ("protocol", "row", "shown"),
+    [
+        ("pairwise", {"id": "1", "instruction": "Q", "response_a": "a", "response_b": "b"},
+         "positional consistency │ n/a (no pair has both orders parsed)"),
+        ("pointwise", {"id": "1", "instruction": "Q", "response": "r"},
+         "mean score │ n/a (no score parsed)"),
+    ],
+)  # fmt: skip
+def test_judge_table_says_n_a_when_nothing_parsed(
+    tmp_path: Path, protocol: str, row: dict[str, Any], shown: str
+) -> None:
+    items = write_jsonl(tmp_path / "i.jsonl", [row])
+    args = ["judge", "-p", protocol, "-i", str(items), "-m", "mock/garbage"]
+    args += ["-o", str(tmp_path / "v.jsonl"), "--db", str(tmp_path / "r.db")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert shown in " ".join(result.stdout.split())
+
+
 def test_unknown_protocol_and_bad_scale_are_config_errors(tmp_path: Path) -> None:
     items = write_jsonl(tmp_path / "i.jsonl", [{"id": 1, "instruction": "Q", "response": "r"}])
     base = ["judge", "-i", str(items), "-m", "mock/j", "--db", str(tmp_path / "r.db")]
