@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +30,8 @@ class FakeUpstream(FakeOpenAI):
     cancelled_event: asyncio.Event = field(default_factory=asyncio.Event)
     headers_seen: list[dict[str, str]] = field(default_factory=list)
     echo_auth_on_401: bool = False
+    #: Which requests the gate holds (all when None).
+    hold: Callable[[dict[str, Any]], bool] | None = None
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -46,7 +48,8 @@ class FakeUpstream(FakeOpenAI):
             )
         self.arrived.set()
         try:
-            if self.gate is not None:
+            held = self.hold is None or self.hold(json.loads(await request.read()))
+            if self.gate is not None and held:
                 await self.gate.wait()
             resp = await self._handle(request)
         except asyncio.CancelledError:

@@ -224,3 +224,61 @@ async def test_malformed_bodies_are_400_never_500(proxy: Proxy) -> None:
                 assert "Traceback" not in text
                 assert (await r.json())["error"]["message"]
     assert proxy.fake.requests == []
+
+
+def _is_feedback(body: dict[str, object]) -> bool:
+    return "Review your answer" in str(body["messages"])
+
+
+async def test_wall_time_cap_returns_the_last_answer_or_504(tmp_path: Path) -> None:
+    fake = FakeUpstream(gate=asyncio.Event(), hold=_is_feedback)  # feedback never comes back
+    limits = Limits(request_timeout_s=0.5)
+    async with running_proxy(fake, tmp_path / "db", limits=limits) as p:
+        out = await aclient(p).chat.completions.create(model="self_refine/fake", messages=QUESTION)
+        info = out.model_extra["reflectlab"]  # type: ignore[index]
+        assert info["stop_reason"].startswith("wall_time")
+        assert out.choices[0].message.content == info["answers"][0]["text"]  # the draft
+        fake.hold = None  # now even the draft never comes back
+        with pytest.raises(openai.APIStatusError) as err:
+            await aclient(p).chat.completions.create(model="self_refine/fake", messages=QUESTION)
+        assert err.value.status_code == 504 and err.value.code == "request_timeout"
+        assert fake.cancelled >= 2  # the calls cut off by the cap were cancelled upstream
+
+
+async def test_server_token_cap_is_the_default_for_every_call(tmp_path: Path) -> None:
+    fake = FakeUpstream()
+    async with running_proxy(fake, tmp_path / "db", limits=Limits(max_tokens_per_call=32)) as p:
+        client = aclient(p)
+        await client.chat.completions.create(model="fake", messages=QUESTION)
+        await client.chat.completions.create(
+            model="self_refine:max_rounds=1/fake", messages=QUESTION
+        )
+        await client.chat.completions.create(model="fake", messages=QUESTION, max_tokens=8)
+        assert [r["max_tokens"] for r in fake.requests] == [32, 32, 32, 32, 8]
+
+
+async def test_cost_header_when_the_price_is_known(proxy: Proxy, tmp_path: Path) -> None:
+    client = aclient(proxy)
+    raw = await client.chat.completions.with_raw_response.create(model="fake", messages=QUESTION)
+    assert "X-Reflectlab-Cost-USD" not in raw.headers  # no price for openai/fake
+    prices = tmp_path / "prices.json"
+    prices.write_text('{"openai/fake": {"input": 1.0, "output": 2.0}}')
+    proxy.state.upstream.prices.update_from_file(prices)
+    for model in ("fake", "self_refine:max_rounds=1/fake"):
+        raw = await client.chat.completions.with_raw_response.create(model=model, messages=QUESTION)
+        out = raw.parse()
+        assert out.usage is not None
+        cost = float(raw.headers["X-Reflectlab-Cost-USD"])
+        expected = (out.usage.prompt_tokens * 1.0 + out.usage.completion_tokens * 2.0) / 1e6
+        assert cost == pytest.approx(expected)
+
+
+async def test_a_failed_passthrough_is_traced(tmp_path: Path) -> None:
+    fake = FakeUpstream(fail_statuses=[400])
+    async with running_proxy(fake, tmp_path / "db") as p:
+        with pytest.raises(openai.BadRequestError):
+            await aclient(p).chat.completions.create(model="fake", messages=QUESTION)
+        (result,) = p.store.results(p.state.traces.run_id)
+        assert result.final_response is None and result.stop_reason == "upstream_error"
+        (call,) = p.store.calls(run_id=p.state.traces.run_id)
+        assert call.error is not None and "scripted failure" in call.error

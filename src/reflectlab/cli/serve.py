@@ -71,7 +71,17 @@ def serve(
     ] = 5,
     max_tokens: Annotated[
         int | None,
-        typer.Option("--max-tokens", min=1, help="Cap on a request's max_tokens per call."),
+        typer.Option(
+            "--max-tokens",
+            min=1,
+            help="Cap on max_tokens per call (also the default when a request sets none).",
+        ),
+    ] = None,
+    max_request_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--max-request-tokens", min=1, help="Cap on the tokens of all calls of a request."
+        ),
     ] = None,
     timeout: Annotated[
         float, typer.Option("--timeout", min=1.0, help="Wall-time cap per request (s).")
@@ -98,6 +108,7 @@ def serve(
             max_concurrency=max_concurrency,
             max_rounds=max_rounds,
             max_tokens_per_call=max_tokens,
+            max_request_tokens=max_request_tokens,
             request_timeout_s=timeout,
         ),
     )

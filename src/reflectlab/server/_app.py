@@ -87,7 +87,8 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> web.Appli
         api_key=upstream_key,
         recorder=SecretScrubbingRecorder(db, secrets),
         connections=config.upstream_connections,
-        timeout_s=config.limits.request_timeout_s,
+        # A little over the request cap, so the cap (which keeps the last answer) fires first.
+        timeout_s=config.limits.request_timeout_s + 5.0,
     )
     state = ServerState(
         config=config,
@@ -105,13 +106,22 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> web.Appli
     app[STATE] = state
     add_routes(app)
 
-    async def on_startup(app: web.Application) -> None:
-        state.traces.open()
+    async def start_upstream() -> None:
         await upstream.start()
         state.ready = True
 
+    async def on_startup(app: web.Application) -> None:
+        state.traces.open()
+        # In the background: the port opens (liveness) while the embedded engine loads;
+        # readiness says 503 until then, and chat requests wait for it.
+        state.starting = asyncio.ensure_future(start_upstream())
+
     async def on_cleanup(app: web.Application) -> None:
         state.ready = False
+        if state.starting is not None and not state.starting.done():
+            state.starting.cancel()
+            with contextlib.suppress(BaseException):
+                await state.starting
         await upstream.aclose()
         state.traces.close("completed")
         if own_store:

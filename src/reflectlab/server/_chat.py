@@ -77,6 +77,12 @@ class ChatRequest(BaseModel):
     def token_limit(self) -> int | None:
         return self.max_completion_tokens or self.max_tokens
 
+    def capped(self, cap: int | None) -> ChatRequest:
+        """This request with the server's per-call token cap as its limit when it set none."""
+        if cap is None or self.token_limit is not None:
+            return self
+        return self.model_copy(update={"max_tokens": cap})
+
     @property
     def stop_tuple(self) -> tuple[str, ...] | None:
         if self.stop is None:

@@ -88,6 +88,11 @@ def _complete(data: dict[str, Any]) -> None:
     data.setdefault("id", f"chatcmpl-{uuid.uuid4().hex[:20]}")
 
 
+def _count(value: Any) -> int:
+    """A token count from an upstream body, 0 when absent or not a count (only traced)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
 def _rejects_n(status: int, raw: bytes) -> bool:
     return status == 400 and bool(_N_REJECTED.search(raw[:2000].decode("utf-8", "replace")))
 
@@ -170,6 +175,13 @@ class _Passthrough:
         return {"X-Reflectlab-Trace-Id": self.trace_id}
 
     async def run(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self._run(request)
+        except ApiError as exc:
+            self._record_failure(exc)
+            raise
+
+    async def _run(self, request: web.Request) -> web.StreamResponse:
         n = self.req.n
         key = self.sel.model
         if n > 1 and self.state.upstream.supports_n.get(key) is False:
@@ -186,11 +198,14 @@ class _Passthrough:
             data = json.loads(raw)
             _complete(data)
             data["reflectlab"] = self._ext(1)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, AttributeError) as exc:
             raise api_error_of(ProviderUnavailableError("upstream sent malformed JSON")) from exc
-        self._record(data, calls=1)
+        cost = self._record(data, calls=1)
+        out_headers = self._headers()
+        if self.state.upstream.price_known(self.sel.model):
+            out_headers["X-Reflectlab-Cost-USD"] = f"{cost:.8f}"
         return web.Response(
-            body=json.dumps(data).encode(), content_type="application/json", headers=self._headers()
+            body=json.dumps(data).encode(), content_type="application/json", headers=out_headers
         )
 
     async def _stream(self, request: web.Request) -> web.StreamResponse:
@@ -206,9 +221,14 @@ class _Passthrough:
                 )
             if not upstream.headers.get("Content-Type", "").startswith("text/event-stream"):
                 # A server that ignored stream=true: relay its completion as SSE.
-                data = json.loads(await upstream.read())
-                _complete(data)
-                data["reflectlab"] = self._ext(1)
+                try:
+                    data = json.loads(await upstream.read())
+                    _complete(data)
+                    data["reflectlab"] = self._ext(1)
+                except (ValueError, TypeError, AttributeError) as exc:
+                    raise api_error_of(
+                        ProviderUnavailableError("upstream sent malformed JSON")
+                    ) from exc
                 self._record(data, calls=1)
                 out = await open_stream(request, self._headers())
                 await out.write(completion_to_sse(data, include_usage=self.req.include_usage))
@@ -254,7 +274,10 @@ class _Passthrough:
             if status != 200:
                 raise _upstream_error(self.state, status, raw, headers.get("Retry-After"))
             try:
-                parts.append(json.loads(raw))
+                part = json.loads(raw)
+                if not isinstance(part, dict) or not isinstance(part.get("choices"), list):
+                    raise ValueError("not a completion")
+                parts.append(part)
             except ValueError as exc:
                 raise api_error_of(
                     ProviderUnavailableError("upstream sent malformed JSON")
@@ -272,21 +295,10 @@ class _Passthrough:
             body=json.dumps(data).encode(), content_type="application/json", headers=self._headers()
         )
 
-    def _record(self, data: dict[str, Any], *, calls: int) -> None:
-        """The call in the store and metrics (not through Model.generate: logged here)."""
+    def _event(self, texts: list[str], usage: Usage, calls: int) -> CallEvent:
         state, req = self.state, self.req
-        texts = [str(((c.get("message") or {}).get("content")) or "") for c in data["choices"]]
-        usage_raw = data.get("usage") or {}
-        usage = Usage(
-            prompt_tokens=int(usage_raw.get("prompt_tokens") or 0),
-            completion_tokens=int(usage_raw.get("completion_tokens") or 0),
-            cached_tokens=int(
-                (usage_raw.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
-            ),
-        )
         model = state.upstream.model(self.sel.model)
-        usage.cost_usd = 0.0 if state.upstream.local else model.prices.cost(model.name, usage)
-        event = CallEvent(
+        return CallEvent(
             call_id=uuid.uuid4().hex,
             model=model.name,
             base_url=model.api.base_url,
@@ -313,6 +325,46 @@ class _Passthrough:
                 "strategy": PASSTHROUGH_LABEL,
             },
         )
+
+    def _record_failure(self, exc: ApiError) -> None:
+        """A failed passthrough is traced too: the call with its error, a result without one."""
+        event = self._event([], Usage(), 1)
+        event.error, event.error_type = exc.message, exc.code or exc.type
+        self.state.traces.record_call(event)
+        self.state.traces.save(
+            trace_id=self.trace_id,
+            strategy=PASSTHROUGH_LABEL,
+            result=StrategyResult(
+                final_response=None,
+                checkpoints=[],
+                stop_reason="upstream_error",
+                error=f"HTTP {exc.status}: {exc.message}",
+            ),
+            events=[event],
+            wall_s=event.latency_s,
+            detail={"model": self.sel.model, "selected_by": self.sel.source, "passthrough": True},
+        )
+
+    def _record(self, data: dict[str, Any], *, calls: int) -> float:
+        """The call in the store and metrics (not through Model.generate: logged here);
+        returns its cost in USD."""
+        state = self.state
+        choices = data.get("choices")
+        texts = [
+            str(((c.get("message") or {}).get("content")) or "") if isinstance(c, dict) else ""
+            for c in (choices if isinstance(choices, list) else [])
+        ]
+        reported = data.get("usage")
+        usage_raw: dict[str, Any] = reported if isinstance(reported, dict) else {}
+        details = usage_raw.get("prompt_tokens_details")
+        usage = Usage(
+            prompt_tokens=_count(usage_raw.get("prompt_tokens")),
+            completion_tokens=_count(usage_raw.get("completion_tokens")),
+            cached_tokens=_count(details.get("cached_tokens") if isinstance(details, dict) else 0),
+        )
+        model = state.upstream.model(self.sel.model)
+        usage.cost_usd = 0.0 if state.upstream.local else model.prices.cost(model.name, usage)
+        event = self._event(texts, usage, calls)
         state.traces.record_call(event)
         state.metrics.call("direct", event)
         first = texts[0] if texts else ""
@@ -332,6 +384,7 @@ class _Passthrough:
             wall_s=event.latency_s,
             detail={"model": self.sel.model, "selected_by": self.sel.source, "passthrough": True},
         )
+        return usage.cost_usd
 
 
 async def passthrough(

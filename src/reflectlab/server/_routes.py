@@ -60,10 +60,15 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         )
         label = sel.label
         check_request(req, state.config.limits)
+        cap = state.config.limits.max_tokens_per_call
+        if cap is not None and req.token_limit is None:
+            req = req.capped(cap)
+            raw = {**raw, "max_tokens": cap}
         fn = None if sel.passthrough else build_strategy(sel, state.config.limits)
         with state.gate.enter():
             state.metrics.in_flight.inc((), 1)
             try:
+                await state.wait_ready()
                 if fn is None:
                     resp = await passthrough(request, state, raw, req, sel)
                 else:
@@ -150,6 +155,7 @@ async def _reflect(
 async def list_models(request: web.Request) -> web.Response:
     state = request.app[STATE]
     try:
+        await state.wait_ready()
         models = await state.upstream.list_models()
     except ModelError as exc:
         return error_response(api_error_of(exc, state.secrets))
@@ -174,12 +180,14 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     state = request.app[STATE]
     ready = state.ready and state.upstream.ready
-    body = {
+    body: dict[str, Any] = {
         "status": "ready" if ready else "starting",
         "upstream": state.upstream.spec if state.upstream.kind != "http" else "http",
         "run_id": state.traces.run_id,
         "in_flight": state.gate.in_flight,
     }
+    if state.start_error:
+        body["error"] = state.start_error
     return web.json_response(body, status=200 if ready else 503)
 
 
