@@ -54,6 +54,9 @@ async def test_report_counts_correct_replies_in_input_order(tmp_path: Path) -> N
          r"\{\"task_id\", \"completion\"\} or IFEval's \{\"prompt\", \"response\"\}, got keys "
          r"\['response'\]"),
         (['{"id": null, "response": "1"}'], r"line 1, field 'id': must be a string or an integer"),
+        (['{"id": "0", "completion": "1"}'],
+         r"line 1, field 'response': missing: a row \{\"id\", \"response\"\} needs 'response' "
+         r"\(expected a row .*got keys \['completion', 'id'\]\)"),
         (['{"task_id": "0", "completion": 1}'], r"line 1, field 'completion': must be a string"),
         (['{"id": "0", "response": "1"}', '{"task_id": "1", "completion": "1"}'],
          r"line 2: this row has \{\"task_id\", \"completion\"\} but line 1 has \{\"id\", "

@@ -134,6 +134,14 @@ def load_responses(path: str | Path, task: Task) -> list[Response]:
                 line=line,
             )
         key_field, response_field = _FORMATS[row_fmt]
+        if response_field not in row:
+            raise InputError(
+                f"missing: a row {_keys(row_fmt)} needs {response_field!r} (expected a row "
+                f"{_EXPECTED}, got keys {sorted(row)})",
+                path=str(path),
+                line=line,
+                field=response_field,
+            )
         response = row.get(response_field)
         if not isinstance(response, str):
             raise InputError(
