@@ -50,3 +50,29 @@ def test_list_tasks_covers_every_kind_with_usage() -> None:
         task: Task = get_task(name, n=1)
         assert task.answer_kind == infos[name].answer_kind
         assert task.describe()["name"] == name
+
+
+def test_every_task_declares_its_check_and_the_list_shows_it() -> None:
+    checks = {info.name: info.check for info in list_tasks()}
+    # Only checks that read nothing but the prompt and the reply are label-free; a checker that
+    # is the scorer (IFEval's, constraints') is an oracle.
+    assert checks == {
+        "arith": "none", "knights": "none", "constraints": "oracle", "code": "label-free",
+        "gsm8k": "none", "humaneval": "label-free", "ifeval": "oracle",
+        "jsonl": "none", "csv": "none", "hf": "none",
+    }  # fmt: skip
+    details = {info.name: info.check_detail for info in list_tasks()}
+    assert "prompt" in str(details["code"]) and "scorer" in str(details["ifeval"])
+
+
+def test_gold_derived_metadata_never_reaches_a_strategy_view() -> None:
+    from reflectlab.task import get_task
+
+    arith = get_task("arith", n=1).samples()[0]
+    assert "operations" in arith.metadata  # the steps that produce the answer
+    view = arith.view(get_task("arith", n=1).public_metadata)
+    assert view.metadata == {} and not hasattr(view, "target")
+    code_task = get_task("code", n=1)
+    code_view = code_task.samples()[0].view(code_task.public_metadata)
+    assert set(code_view.metadata) == {"entry_point", "family", "visible"}
+    assert "tests" not in code_view.metadata  # the hidden tests stay in the target

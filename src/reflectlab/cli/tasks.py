@@ -28,11 +28,16 @@ def tasks(
     table = Table(title="tasks", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     table.add_column("name", no_wrap=True)
     table.add_column("answer", no_wrap=True)
+    table.add_column("check", no_wrap=True)
     table.add_column("description", overflow="fold")
     table.add_column("use as --task", overflow="fold")
     for info in infos:
-        table.add_row(info.name, info.answer_kind, info.description, info.usage)
+        table.add_row(info.name, info.answer_kind, info.check, info.description, info.usage)
     console.print(table)
+    console.print(
+        "check: label-free = tool feedback may use it; oracle = it reads the gold label, so it "
+        "is available only as feedback=oracle (ORACLE-ASSISTED); none = no check."
+    )
     console.print(
         "Options: --task-option KEY=VALUE (e.g. --task-option seed=1 --task-option n=20, or "
         "for your own files --task-option input_field=question --task-option "

@@ -15,7 +15,7 @@ whole file here, so a malformed row fails before any model call.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reflectlab.errors import ConfigError
@@ -36,6 +36,19 @@ class TaskInfo:
     usage: str
     file_based: bool
     options: dict[str, str] = field(default_factory=dict)
+    #: "label-free" (tool feedback may use it), "oracle" (it reads gold: feedback=oracle only)
+    #: or "none"; ``check_detail`` says what it checks.
+    check: str = "none"
+    check_detail: str | None = None
+
+
+def _with_check(info: TaskInfo, cls: type[Task]) -> TaskInfo:
+    """The task class's own declaration of its checks, so the list cannot drift from it."""
+    if cls.label_free_check is not None:
+        return replace(info, check="label-free", check_detail=cls.label_free_check)
+    if cls.gold_check is not None:
+        return replace(info, check="oracle", check_detail=cls.gold_check)
+    return info
 
 
 def _option_docs(cls: type[TaskOptions]) -> dict[str, str]:
@@ -94,23 +107,23 @@ def _from_file(kind: str) -> Callable[[str, dict[str, Any]], Task]:
 
 
 def _infos() -> list[TaskInfo]:
-    from reflectlab.task._ifeval_task import IFEvalOptions
-    from reflectlab.task.builtin.arith import ArithOptions
-    from reflectlab.task.builtin.code import CodeOptions
-    from reflectlab.task.builtin.constraints import ConstraintsOptions
-    from reflectlab.task.builtin.knights import KnightsOptions
-    from reflectlab.task.gsm8k import GSM8KOptions
-    from reflectlab.task.humaneval import HumanEvalOptions
+    from reflectlab.task._ifeval_task import IFEvalOptions, IFEvalTask
+    from reflectlab.task.builtin.arith import ArithOptions, ArithTask
+    from reflectlab.task.builtin.code import CodeOptions, CodeTask
+    from reflectlab.task.builtin.constraints import ConstraintsOptions, ConstraintsTask
+    from reflectlab.task.builtin.knights import KnightsOptions, KnightsTask
+    from reflectlab.task.gsm8k import GSM8KOptions, GSM8KTask
+    from reflectlab.task.humaneval import HumanEvalOptions, HumanEvalTask
 
     fields = "input_field, target_field, id_field, answer=numeric|exact|regex"
-    return [
+    infos = [
         TaskInfo("arith", "Generated multi-step arithmetic word problems, levels 1-3.",
                  "number", "arith  (options: seed, n, level)", False, _option_docs(ArithOptions)),
         TaskInfo("knights", "Generated knights-and-knaves puzzles, 3-7 people, unique solution.",
                  "assignment", "knights  (options: seed, n, people)", False,
                  _option_docs(KnightsOptions)),
         TaskInfo("constraints",
-                 "Generated writing tasks with 2-5 checkable constraints (label-free check).",
+                 "Generated writing tasks with 2-5 checkable constraints.",
                  "text", "constraints  (options: seed, n, min_constraints, max_constraints)",
                  False, _option_docs(ConstraintsOptions)),
         TaskInfo("code", "Generated Python function problems; hidden tests run in the sandbox.",
@@ -130,6 +143,12 @@ def _infos() -> list[TaskInfo]:
                  "(pip install datasets); also parquet:PATH, arrow:PATH.", "number|text",
                  f"hf:PATH.parquet  ({fields}, split)", True, _option_docs(HFOptions)),
     ]  # fmt: skip
+    classes: dict[str, type[Task]] = {
+        "arith": ArithTask, "knights": KnightsTask, "constraints": ConstraintsTask,
+        "code": CodeTask, "gsm8k": GSM8KTask, "humaneval": HumanEvalTask, "ifeval": IFEvalTask,
+        "jsonl": FileTask, "csv": FileTask, "hf": FileTask,
+    }  # fmt: skip
+    return [_with_check(info, classes[info.name]) for info in infos]
 
 
 _BUILTIN = ("arith", "knights", "constraints", "code")
