@@ -106,3 +106,45 @@ def test_clip_keeps_short_text_and_the_tail_of_errors() -> None:
 )
 def test_extract_python_code(reply: str, code: str | None) -> None:
     assert extract_python_code(reply) == code
+
+
+@pytest.mark.parametrize(
+    ("code", "mode"),
+    [
+        ("print('VERDICT: PASS')\nimport sys\nsys.exit(0)\nassert 2 + 2 == 5", "marker"),
+        ("print('VERDICT: PASS')\nimport os\nos._exit(0)\nassert 2 + 2 == 5", "marker"),
+        ("import sys\nsys.exit(0)\nassert 2 + 2 == 5", "exit"),
+        ("raise SystemExit\nassert 2 + 2 == 5", "exit"),
+        ("import os\nos._exit(0)\nassert 2 + 2 == 5", "exit"),
+        (
+            "import os, threading, time\nthreading.Thread(target=os._exit, args=(0,)).start()\n"
+            "time.sleep(5)\nassert 2 + 2 == 5",
+            "exit",
+        ),
+        (
+            "import os, signal, time\nsignal.signal(signal.SIGALRM, lambda *a: os._exit(0))\n"
+            "signal.alarm(1)\ntime.sleep(5)\nassert 2 + 2 == 5",
+            "exit",
+        ),
+        ("import atexit, os\natexit.register(lambda: os._exit(0))\nassert 2 + 2 == 5", "exit"),
+        ("import os, sys\nsys.excepthook = lambda *e: os._exit(0)\nassert 2 + 2 == 5", "exit"),
+        ("import os\nif os.fork():\n    os._exit(0)\nassert 2 + 2 == 5", "exit"),
+    ],
+)
+async def test_leaving_early_is_never_correct(code: str, mode: str) -> None:
+    text, verdict, details = await run(code, verdict=mode)
+    assert verdict != "correct", (text, details)
+    assert details["completed"] is False
+
+
+async def test_the_program_runs_as_main_and_its_traceback_is_its_own() -> None:
+    _, verdict, details = await run("if __name__ == '__main__':\n    print('VERDICT: PASS')")
+    assert (verdict, details["completed"]) == ("correct", True)
+    text, _, _ = await run("x = 1\nraise ValueError('boom')")
+    assert 'File "program.py", line 2, in <module>' in text
+    assert "_run" not in text and "main.py" not in text
+
+
+def test_a_file_named_like_the_program_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"program\.py"):
+        CodeExecutionFeedback(files={"program.py": "print(1)"})

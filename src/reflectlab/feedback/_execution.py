@@ -9,6 +9,15 @@ printed marker (``VERDICT: PASS`` / ``VERDICT: FAIL``, the last one wins), else 
 A program that crashes for another reason, times out or runs out of memory says nothing about
 the answer, so its verdict is "unknown".
 
+"Correct" also needs the program to have run to its end: it runs as ``program.py`` under a
+small runner that, once the module's last statement is done, writes a nonce it read from the
+sandbox's private channel (before the program started) back on that channel. A program that
+leaves early with status 0 (``sys.exit(0)``, ``os._exit(0)``, a thread or signal that exits)
+skipped whatever checks came after, so its PASS marker or clean exit is "unknown", never
+"correct". (The program shares the runner's interpreter; one written to dig the nonce out of
+memory could forge the end, see :mod:`reflectlab.task._code`. This guards against exits, not
+against that.)
+
 :class:`CalculatorFeedback` finds arithmetic claims such as ``3*17 = 41`` in a reply and
 recomputes them with an AST-walking evaluator of numbers and + - * / ^ (no ``eval``), reporting
 each mismatch as ``3*17 = 51, not 41``.
@@ -23,6 +32,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+import secrets
 from fractions import Fraction
 from typing import Any, ClassVar, Literal
 
@@ -35,7 +45,13 @@ from reflectlab.feedback._base import (
     FeedbackSource,
     Verdict,
 )
-from reflectlab.sandbox import SandboxLimits, SandboxResult, run_python
+from reflectlab.sandbox import (
+    CHANNEL_IN_FD,
+    CHANNEL_OUT_FD,
+    SandboxLimits,
+    SandboxResult,
+    run_python,
+)
 
 PASS_MARKER = "VERDICT: PASS"
 FAIL_MARKER = "VERDICT: FAIL"
@@ -75,23 +91,70 @@ def clip(text: str, limit: int, *, keep_tail: float = 0.5) -> str:
     return f"{text[:head]}\n... [{omitted} characters omitted] ...\n{text[len(text) - tail :]}"
 
 
-def execution_verdict(result: SandboxResult, *, mode: Literal["marker", "exit"]) -> Verdict:
+def execution_verdict(
+    result: SandboxResult, *, mode: Literal["marker", "exit"], completed: bool = True
+) -> Verdict:
     """The verdict of a run: last printed marker, else a failed assertion, else (``exit`` mode)
-    the exit status. Contradictions (PASS printed, then a crash) are "unknown"."""
+    the exit status. Contradictions (PASS printed, then a crash) are "unknown", and so is a
+    pass from a program that did not run to its end (``completed=False``)."""
+    finished = result.ok and completed
     markers = _MARKER_RE.findall(result.stdout)
     if markers:
         last = markers[-1].upper()
         if last == "FAIL":
             return "incorrect"
-        return "correct" if result.ok else "unknown"
+        return "correct" if finished else "unknown"
     if result.reason == "error" and _last_line(result.stderr).startswith("AssertionError"):
         return "incorrect"
     if mode == "exit":
-        if result.ok:
+        if finished:
             return "correct"
         if result.reason == "error":
             return "incorrect"
     return "unknown"
+
+
+PROGRAM_FILE = "program.py"
+"""The name the program runs under in the sandbox's work dir (its tracebacks show it)."""
+
+# main.py: runs program.py as __main__, as `python program.py` would, and reports on the
+# private channel that its last statement finished. A SystemExit keeps its status but is no
+# end; an uncaught exception prints the traceback Python would print (without this frame).
+_RUNNER = f"""\
+def _run():
+    import os, sys, traceback, types
+
+    write, read, close = os.write, os.read, os.close
+    err, print_exception = sys.stderr, traceback.print_exception
+    chunks = []
+    while True:
+        chunk = read({CHANNEL_IN_FD}, 4096)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    close({CHANNEL_IN_FD})
+    nonce = b"".join(chunks)
+    del chunks
+    module = types.ModuleType("__main__")
+    module.__file__ = {PROGRAM_FILE!r}
+    sys.modules["__main__"] = module
+    sys.argv[0] = {PROGRAM_FILE!r}
+    with open({PROGRAM_FILE!r}, encoding="utf-8") as f:
+        source = f.read()
+    try:
+        exec(compile(source, {PROGRAM_FILE!r}, "exec"), module.__dict__)
+    except SystemExit:
+        raise
+    except BaseException as e:
+        tb = e.__traceback__.tb_next if e.__traceback__ is not None else None
+        print_exception(type(e), e, tb, file=err)
+        err.flush()
+        os._exit(1)
+    write({CHANNEL_OUT_FD}, b"\\n" + nonce + b" END\\n")
+
+
+_run()
+"""
 
 
 def _last_line(text: str) -> str:
@@ -99,9 +162,13 @@ def _last_line(text: str) -> str:
     return lines[-1].strip() if lines else ""
 
 
-def format_execution(result: SandboxResult, *, max_chars: int = 2000) -> str:
+def format_execution(
+    result: SandboxResult, *, max_chars: int = 2000, completed: bool = True
+) -> str:
     """What the refiner reads about a run: how it ended, then its output and errors."""
     status = _REASON_TEXT.get(result.reason, f"The program ended: {result.reason}.")
+    if result.ok and not completed:
+        status = "The program exited (status 0) before reaching its end."
     parts = [status.format(code=result.exit_code)]
     out_budget = max_chars // 2 if result.stderr.strip() else max_chars
     if result.stdout.strip():
@@ -143,6 +210,8 @@ class CodeExecutionFeedback(FeedbackSource):
             raise ConfigError(f"verdict must be 'marker' or 'exit', not {verdict!r}")
         if max_chars < 200:
             raise ConfigError(f"max_chars must be at least 200, not {max_chars}")
+        if files and PROGRAM_FILE in files:
+            raise ConfigError(f"files: {PROGRAM_FILE!r} is the name the program runs under")
         self.limits = limits
         self.files = files
         self.stdin = stdin
@@ -163,16 +232,24 @@ class CodeExecutionFeedback(FeedbackSource):
     async def __call__(self, ctx: FeedbackContext, request: FeedbackRequest) -> Feedback:
         if request.code is None:
             raise ConfigError("code execution feedback needs the code to run (request.code)")
+        nonce = secrets.token_hex(16)
         result = await run_python(
-            request.code, stdin=self.stdin, limits=self.limits, files=self.files
+            _RUNNER,
+            stdin=self.stdin,
+            limits=self.limits,
+            files={**(self.files or {}), PROGRAM_FILE: request.code},
+            channel=nonce.encode(),
         )
+        ends = [ln for ln in (result.channel or "").split("\n") if ln.startswith(nonce)]
+        completed = ends == [f"{nonce} END"]
         return Feedback(
             kind=self.kind,
             source=self.name,
-            text=format_execution(result, max_chars=self.max_chars),
-            verdict=execution_verdict(result, mode=self.verdict),
+            text=format_execution(result, max_chars=self.max_chars, completed=completed),
+            verdict=execution_verdict(result, mode=self.verdict, completed=completed),
             round=request.round,
             details={
+                "completed": completed,
                 "reason": result.reason,
                 "exit_code": result.exit_code,
                 "duration_s": result.duration_s,
