@@ -35,3 +35,24 @@ def test_table_names_every_strategy() -> None:
         assert name in result.stdout
     assert "Shinn" in result.stdout
     assert "memory_size=3" in result.stdout
+
+
+def test_show_gives_each_parameter_with_its_allowed_values() -> None:
+    result = runner.invoke(app, ["strategies", "show", "self_refine"], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line for line in result.stdout.splitlines() if line.strip()}
+    assert "'intrinsic' | 'critic' | 'tool' | 'oracle'" in rows["feedback"]
+    assert "int (>= 0, <= 50)" in rows["max_rounds"]
+    assert "e.g. --strategy self_refine:max_rounds=3:feedback=intrinsic" in result.stdout
+    doc = json.loads(runner.invoke(app, ["strategies", "show", "self_refine", "--json"]).stdout)
+    assert doc["parameters"]["max_rounds"] == 3
+    assert doc["parameter_types"]["feedback"] == "'intrinsic' | 'critic' | 'tool' | 'oracle'"
+    listing = runner.invoke(app, ["strategies"]).stdout
+    assert "reflectlab strategies show NAME" in listing
+
+
+def test_show_of_an_unknown_strategy_names_the_known_ones() -> None:
+    result = runner.invoke(app, ["strategies", "show", "self_refin"])
+    assert result.exit_code != 0
+    assert "unknown strategy 'self_refin'" in str(result.exception)
+    assert "self_refine" in str(result.exception)

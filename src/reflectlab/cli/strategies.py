@@ -1,4 +1,5 @@
-"""``reflectlab strategies``: every registered strategy with its paper, feedback and parameters."""
+"""``reflectlab strategies [show NAME]``: every registered strategy with its paper, feedback and
+parameters; ``show`` gives one strategy's parameters with their types and allowed values."""
 
 from __future__ import annotations
 
@@ -7,11 +8,18 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from reflectlab.cli._app import app
 from reflectlab.cli._common import console, print_json
-from reflectlab.strategy import list_strategies
+from reflectlab.strategy import list_strategies, strategy_info
+
+strategies_app = typer.Typer(
+    help="List the strategies; `show NAME` for one strategy's parameters and allowed values.",
+    invoke_without_command=True,
+)
+app.add_typer(strategies_app, name="strategies")
 
 
 def _format_params(params: dict[str, Any]) -> str:
@@ -19,13 +27,16 @@ def _format_params(params: dict[str, Any]) -> str:
     return "\n".join(f"{k}={json.dumps(v, default=str)}" for k, v in params.items()) or "-"
 
 
-@app.command("strategies")
+@strategies_app.callback()
 def strategies(
+    ctx: typer.Context,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the list as JSON (for scripts).")
     ] = False,
 ) -> None:
     """List the strategies: paper, year, feedback kinds, parameters and defaults, baselines."""
+    if ctx.invoked_subcommand is not None:
+        return
     infos = list_strategies()
     if as_json:
         print_json([info.as_dict() for info in infos])
@@ -62,5 +73,49 @@ def strategies(
     console.print(table)
     console.print(
         "feedback: the kinds a strategy can use (intrinsic, critic, tool, oracle); a run whose "
-        "feedback is oracle uses gold labels and is marked oracle-assisted."
+        "feedback is oracle uses gold labels and is marked oracle-assisted.\n"
+        "Each parameter's type and allowed values: reflectlab strategies show NAME."
     )
+
+
+@strategies_app.command("show")
+def show(
+    name: Annotated[str, typer.Argument(help="Strategy name, e.g. self_refine.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the strategy as JSON (for scripts).")
+    ] = False,
+) -> None:
+    """One strategy: its paper, what it does, and each parameter with its default and the
+    values it accepts (as given in --strategy NAME:key=value)."""
+    info = strategy_info(name)
+    if as_json:
+        print_json(info.as_dict())
+        return
+    year = f" ({info.year})" if info.year is not None else ""
+    console.print(f"[bold]{info.name}[/bold]  {escape(info.paper)}{year}")
+    if info.summary:
+        console.print(escape(info.summary))
+    console.print(
+        f"feedback: {', '.join(info.feedback) or '-'}"
+        + ("   (a baseline)" if info.baseline else "")
+    )
+    if not info.params:
+        console.print("parameters: none")
+        return
+    allowed = info.param_docs()
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("parameter", no_wrap=True)
+    table.add_column("default", overflow="fold")
+    table.add_column("allowed values", overflow="fold")
+    for key, default in info.params.items():
+        table.add_row(key, json.dumps(default, default=str), escape(allowed.get(key, "-")))
+    console.print(table)
+    example = ":".join(f"{k}={_value_text(v)}" for k, v in list(info.params.items())[:2])
+    console.print(f"e.g. --strategy {info.name}:{example}")
+
+
+def _value_text(value: Any) -> str:
+    """A default as it is written in ``--strategy NAME:key=value``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
