@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 
-from reflectlab.task import CodeTask, HumanEvalTask, Sample, get_task
+from reflectlab.errors import SandboxError
+from reflectlab.sandbox import SandboxResult, run_python
+from reflectlab.task import CodeTask, HumanEvalTask, Sample, _code, get_task
 
 RIGHT = "def add(a, b):\n    return a + b\n"
 WRONG = "def add(a, b):\n    return 0\n"
@@ -207,3 +210,21 @@ def test_every_trick_is_valid_python() -> None:
     # A trick with a syntax error would fail for that reason alone, and prove nothing.
     for name, code in TRICKS.items():
         compile(WRONG + "\n" + code, name, "exec")
+
+
+async def test_a_sandbox_that_cannot_start_is_an_error_not_a_wrong_answer(
+    humaneval: HumanEvalTask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An interpreter that "runs" every program and exits 1, as one whose stdlib the sandbox
+    # hid would: scoring must raise, so the run reports an error instead of 0 % correct.
+    async def broken_python(code: str, **kwargs: Any) -> SandboxResult:
+        return await run_python(code, **{**kwargs, "python": "/bin/false"})
+
+    monkeypatch.setattr(_code, "run_python", broken_python)
+    sample = humaneval.samples()[0]
+    with pytest.raises(SandboxError, match="cannot start"):
+        await humaneval.score(sample, f"```python\n{RIGHT}```")
+    with pytest.raises(SandboxError, match="cannot start"):
+        await humaneval.check(sample, f"```python\n{RIGHT}```")
+    with pytest.raises(SandboxError, match="cannot start"):
+        await CodeTask().score(CODE_SAMPLE, f"```python\n{RIGHT}```")
