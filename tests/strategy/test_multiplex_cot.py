@@ -22,6 +22,7 @@ async def test_second_chain_reads_the_first_and_gives_the_final_answer() -> None
         (1, "Step 1 is wrong: 2+3 is 5. Answer: 5"),
     ]
     assert result.stop_reason == "completed"
+    assert result.feedback_kinds == ["intrinsic"]
 
 
 async def test_budget_of_one_call_keeps_the_first_chain() -> None:

@@ -17,4 +17,5 @@ async def test_one_call_with_the_reap_template_before_the_task() -> None:
     assert prompt.index("Advanced prompting") < prompt.index("Problem:\nWhat is 2+3?")
     assert prompt.endswith("End with 'Answer: <number>'.")  # the task's format stays last
     assert [c.round for c in result.checkpoints] == [0]
+    assert result.feedback_kinds == []
     assert result.final_response == "1. Reflection ... 4. Final answer. Answer: 5"

@@ -18,8 +18,9 @@ end of the second chain so its answer can be extracted.
 
 from __future__ import annotations
 
+from reflectlab.feedback import Feedback
 from reflectlab.strategy._context import StrategyContext
-from reflectlab.strategy._primitives import Conversation, answer_format, ask
+from reflectlab.strategy._primitives import Conversation, answer_format, ask, record_feedback
 from reflectlab.strategy._registry import StrategyFn, strategy
 
 # Paraphrase of Ji et al. 2025, Sec. 3 ("initial chain of thought"): not their wording.
@@ -52,6 +53,10 @@ def multiplex_cot() -> StrategyFn:
             return first
         convo.user(SECOND_PROMPT.format(format=answer_format(ctx)))
         second = await ask(ctx, convo, role="refine", round=1)
+        # The second chain is the model's own critique (and answer): intrinsic feedback.
+        record_feedback(
+            ctx, Feedback(kind="intrinsic", source="second-chain", text=second, round=1)
+        )
         ctx.checkpoint(second, round=1)
         return second
 

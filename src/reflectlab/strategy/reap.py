@@ -16,7 +16,7 @@ prompt (the REAP template) is put before the problem, and the model answers it i
 
 REAP's reflection happens *inside* one generation: there is no second call and no feedback
 loop, so the run has one checkpoint (round 0) and compares with ``cot`` / ``direct`` at one
-call each. Feedback kind "intrinsic" (the model reflects on the query, not on an answer).
+call each. No feedback kind: the model reflects on the query, nothing critiques an answer.
 
 Deviations: the paper's template is long and its wording is not reproduced (we did not find
 its text); :data:`REAP_PROMPT` is our condensed paraphrase of the components the paper names.
@@ -53,7 +53,6 @@ REAP_PROMPT = (
     paper="Lingo et al., Enhancing LLM Problem Solving with REAP: Reflection, Explicit Problem "
     "Deconstruction, and Advanced Prompting",
     year=2024,
-    feedback=("intrinsic",),
 )
 def reap() -> StrategyFn:
     """One structured prompt: reflect on the query, deconstruct it, solve it several ways."""
