@@ -64,7 +64,6 @@ async def test_upstream_key_is_sent_but_never_echoed_or_stored(tmp_path: Path) -
             assert err.value.status_code == 502
             assert secret not in err.value.response.text
         assert fake.headers_seen[0]["Authorization"] == f"Bearer {secret}"
-        p.state.traces.flush()
         stored = [e.model_dump_json() for e in p.store.calls()]
         assert stored and all(secret not in s for s in stored)
         assert secret not in str(p.store.get_run(p.state.traces.run_id))
@@ -279,7 +278,6 @@ async def test_a_failed_passthrough_is_traced(tmp_path: Path) -> None:
     async with running_proxy(fake, tmp_path / "db") as p:
         with pytest.raises(openai.BadRequestError):
             await aclient(p).chat.completions.create(model="fake", messages=QUESTION)
-        p.state.traces.flush()
         (result,) = p.store.results(p.state.traces.run_id)
         assert result.final_response is None and result.stop_reason == "upstream_error"
         (call,) = p.store.calls(run_id=p.state.traces.run_id)

@@ -217,7 +217,6 @@ async def test_every_request_lands_in_the_store_and_opens_in_the_report(proxy: P
         model="self_refine:max_rounds=1/fake", messages=QUESTION
     )
     run_id = proxy.state.traces.run_id
-    proxy.state.traces.flush()  # traces are written on the store's writer thread
     assert [r.run_id for r in proxy.store.list_runs()] == [run_id]
     results = {r.strategy: r for r in proxy.store.results(run_id)}
     assert set(results) == {"passthrough", "self_refine:max_rounds=1"}

@@ -24,7 +24,7 @@ from reflectlab.server._limits import Gate, check_auth
 from reflectlab.server._routes import add_routes
 from reflectlab.server._selection import Selection, build_strategy
 from reflectlab.server._state import STATE, ServerState
-from reflectlab.server._traces import SecretScrubbingRecorder, StoreWriter, TraceLog
+from reflectlab.server._traces import SecretScrubbingRecorder, TraceLog
 from reflectlab.server._upstream import Upstream
 from reflectlab.store import Store
 
@@ -82,11 +82,10 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> web.Appli
     upstream_key = config.upstream_api_key.get_secret_value() if config.upstream_api_key else None
     key = config.api_key.get_secret_value().encode() if config.api_key else None
     secrets = tuple(s for s in (upstream_key, key.decode() if key else None) if s)
-    writer = StoreWriter()
     upstream = Upstream(
         config.upstream,
         api_key=upstream_key,
-        recorder=SecretScrubbingRecorder(db, secrets, writer),
+        recorder=SecretScrubbingRecorder(db, secrets),
         connections=config.upstream_connections,
         # A little over the request cap, so the cap (which keeps the last answer) fires first.
         timeout_s=config.limits.request_timeout_s + 5.0,
@@ -98,7 +97,6 @@ def create_app(config: ServerConfig, *, store: Store | None = None) -> web.Appli
             db,
             upstream=config.upstream,
             config=config.model_dump(mode="json", exclude={"api_key", "upstream_api_key"}),
-            writer=writer,
         ),
         default=_default_spec(config),
         gate=Gate(config.limits.max_concurrency, config.limits.retry_after_s),
