@@ -148,39 +148,49 @@ async def drive_direct(base_url: str, samples: int, concurrency: int, calls: int
         return time.perf_counter() - t0
 
 
-def run_proxy_process(
-    cmd: list[str], ready_path: str, port: int, env: dict[str, str]
-) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_http(f"http://127.0.0.1:{port}{ready_path}", proc)
-    return proc
+class ProxyProcess:
+    """A proxy in its own process, kept up across repeats; stderr goes to a log file."""
 
+    def __init__(self, cmd: list[str], ready_path: str, port: int, env: dict[str, str], log: Path):
+        self.url = f"http://127.0.0.1:{port}/v1"
+        self.log = log.open("wb")
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
+        try:
+            wait_http(f"http://127.0.0.1:{port}{ready_path}", self.proc)
+        except RuntimeError:
+            self.stop()
+            raise RuntimeError(f"{cmd[0]} did not start; see {log}") from None
 
-def measure_proxy(
-    name: str,
-    cmd: list[str],
-    ready_path: str,
-    port: int,
-    env: dict[str, str],
-    base_url: str,
-    model: str,
-    args: argparse.Namespace,
-    extra: dict[str, object] | None = None,
-) -> Result:
-    proc = run_proxy_process(cmd, ready_path, port, env)
-    try:
-        url = f"http://127.0.0.1:{port}/v1"
-        asyncio.run(drive_proxy(url, model, 4, 4, extra or {}))  # warm-up
-        calls0, cpu0 = upstream_calls(base_url), proc_cpu_s(proc.pid)
-        wall, errors = asyncio.run(
-            drive_proxy(url, model, args.samples, args.concurrency, extra or {})
-        )
-        cpu = proc_cpu_s(proc.pid) - cpu0
+    def measure(self, name: str, base_url: str, model: str, args: argparse.Namespace) -> Result:
+        asyncio.run(drive_proxy(self.url, model, 4, 4, {}))  # warm-up: connections, imports
+        calls0, cpu0 = upstream_calls(base_url), proc_cpu_s(self.proc.pid)
+        wall, errors = asyncio.run(drive_proxy(self.url, model, args.samples, args.concurrency, {}))
+        cpu = proc_cpu_s(self.proc.pid) - cpu0
         calls = upstream_calls(base_url) - calls0 - 1
-        return Result(name, wall, calls, cpu, proc_peak_rss_mb(proc.pid), errors)
-    finally:
-        proc.terminate()
-        proc.wait()
+        return Result(name, wall, calls, cpu, proc_peak_rss_mb(self.proc.pid), errors)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+        self.log.close()
+
+
+def measure_direct(base_url: str, args: argparse.Namespace) -> Result:
+    import resource
+
+    calls0, cpu0 = upstream_calls(base_url), time.process_time()
+    wall = asyncio.run(drive_direct(base_url, args.samples, args.concurrency, 5))
+    cpu = time.process_time() - cpu0
+    calls = upstream_calls(base_url) - calls0 - 1
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return Result("direct aiohttp client", wall, calls, cpu, rss, 0)
+
+
+def _row(r: Result, args: argparse.Namespace) -> tuple[float, float, float]:
+    per_sample = r.calls / args.samples if r.calls else 5
+    ideal = args.concurrency / (per_sample * args.latency)
+    achieved = args.samples / r.wall_s
+    return achieved / ideal, achieved, r.cpu_s / max(r.calls, 1) * 1000
 
 
 def main() -> None:
@@ -188,85 +198,80 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--repeat", type=int, default=3, help="alternating runs of each path")
     parser.add_argument("--optillm-approach", default="self_consistency")
     args = parser.parse_args()
-    calls_per_sample = 5
 
     results: list[Result] = []
+    optillm = shutil.which("optillm")
     with fake_server_process(args.latency) as base_url, tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "REFLECTLAB_HOME": tmp, "OPENAI_API_KEY": "sk-none"}
         env.pop("REFLECTLAB_SERVE_API_KEY", None)
         port = free_port()
         serve = [
-            sys.executable,
-            "-m",
-            "reflectlab",
-            "serve",
-            "--upstream",
-            base_url,
-            "--port",
-            str(port),
-            "--db",
-            str(Path(tmp) / "serve.db"),
-            "--max-concurrency",
-            str(max(256, args.concurrency * 2)),
+            *(sys.executable, "-m", "reflectlab", "serve", "--upstream", base_url),
+            *("--port", str(port), "--db", str(Path(tmp) / "serve.db")),
+            *("--max-concurrency", str(max(256, args.concurrency * 2))),
         ]
-        results.append(
-            measure_proxy(
+        proxies = [
+            (
                 "reflectlab serve",
-                serve,
-                "/readyz",
-                port,
-                env,
-                base_url,
+                ProxyProcess(serve, "/readyz", port, env, Path(tmp) / "serve.log"),
                 "self_refine:max_rounds=2/fake",
-                args,
             )
-        )
-
-        calls0, cpu0 = upstream_calls(base_url), time.process_time()
-        wall = asyncio.run(drive_direct(base_url, args.samples, args.concurrency, 5))
-        cpu = time.process_time() - cpu0
-        calls = upstream_calls(base_url) - calls0 - 1
-        import resource
-
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        results.append(Result("direct aiohttp client", wall, calls, cpu, rss, 0))
-
-        optillm = shutil.which("optillm")
+        ]
         if optillm:
             oport = free_port()
             cmd = [optillm, "--base-url", base_url, "--port", str(oport)]
-            results.append(
-                measure_proxy(
+            proxies.append(
+                (
                     f"optillm ({args.optillm_approach})",
-                    cmd,
-                    "/health",
-                    oport,
-                    env,
-                    base_url,
+                    ProxyProcess(cmd, "/health", oport, env, Path(tmp) / "optillm.log"),
                     f"{args.optillm_approach}-fake",
-                    args,
                 )
             )
+        try:
+            for _ in range(args.repeat):
+                for name, proxy, model in proxies:
+                    results.append(proxy.measure(name, base_url, model, args))
+                results.append(measure_direct(base_url, args))
+        finally:
+            for _, proxy, _ in proxies:
+                proxy.stop()
 
     print(
-        f"workload: {args.samples} samples x self_refine (2 rounds, {calls_per_sample} calls), "
-        f"{args.concurrency} concurrent clients, {args.latency * 1000:.0f} ms per call"
+        f"workload: {args.samples} samples x self_refine (2 rounds = 5 calls), "
+        f"{args.concurrency} concurrent clients, {args.latency * 1000:.0f} ms per call; "
+        f"{args.repeat} alternating runs per path"
     )
     print(
         f"{'path':<28}{'efficiency':>11}{'samples/s':>11}{'calls':>7}"
         f"{'CPU ms/call':>13}{'peak RSS MB':>13}{'errors':>8}"
     )
     for r in results:
-        per_sample = r.calls / args.samples if r.calls else calls_per_sample
-        ideal = args.concurrency / (per_sample * args.latency)
-        achieved = args.samples / r.wall_s
+        eff, achieved, cpu = _row(r, args)
         print(
-            f"{r.name:<28}{achieved / ideal:>11.3f}{achieved:>11.1f}{r.calls:>7}"
-            f"{r.cpu_s / max(r.calls, 1) * 1000:>13.3f}{r.rss_mb:>13.1f}{r.errors:>8}"
+            f"{r.name:<28}{eff:>11.3f}{achieved:>11.1f}{r.calls:>7}"
+            f"{cpu:>13.3f}{r.rss_mb:>13.1f}{r.errors:>8}"
         )
-    if not shutil.which("optillm"):
+    print("medians:")
+    for name in dict.fromkeys(r.name for r in results):
+        rows = [_row(r, args) for r in results if r.name == name]
+        effs = sorted(x[0] for x in rows)
+        cpus = sorted(x[2] for x in rows)
+        print(
+            f"  {name:<26}efficiency {effs[len(effs) // 2]:.3f} "
+            f"[{effs[0]:.3f}-{effs[-1]:.3f}], CPU {cpus[len(cpus) // 2]:.3f} ms/call"
+        )
+    pairs = [
+        (p, d)
+        for p, d in zip(results[::2], results[1::2], strict=False)
+        if p.name == "reflectlab serve" and d.name.startswith("direct")
+    ]
+    if pairs and not optillm:
+        ratios = sorted(_row(p, args)[0] / _row(d, args)[0] for p, d in pairs)
+        print(f"  proxy / direct efficiency, run by run: {', '.join(f'{x:.2f}' for x in ratios)}")
+    if not optillm:
         print("optillm: not installed (pip install optillm to add it to this table)")
     print(
         "CPU: the proxy's own process (server, strategies, store writes) / the direct client's "
