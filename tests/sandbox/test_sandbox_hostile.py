@@ -11,12 +11,13 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from reflectlab.sandbox import SandboxLimits, run_python
+from reflectlab.sandbox import SandboxLimits, _run, run_python
 
 from .conftest import FORK_BOMB, FULL_ISOLATION, QUICK, ROOT
 
@@ -153,7 +154,13 @@ async def test_tmp_is_private_to_the_run() -> None:
     code = f"open({marker!r}, 'w').write('x'); import os; print(sorted(os.listdir('/tmp')))"
     result = await run_python(code, limits=QUICK)
     assert result.ok, result.stderr
-    assert result.stdout == f"['{Path(marker).name}', 'work']\n"  # nothing of the host's /tmp
+    # Nothing of the host's /tmp but the interpreter's own dirs (a venv under /tmp), bound back.
+    own = {
+        Path(d).relative_to("/tmp").parts[0]
+        for d in _run._interpreter_dirs(sys.executable, default=True)[0]
+        if d.startswith("/tmp/")
+    }
+    assert result.stdout == f"{sorted({Path(marker).name, 'work', *own})}\n"
     assert not Path(marker).exists()
 
 

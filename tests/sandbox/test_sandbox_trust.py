@@ -263,18 +263,20 @@ async def test_a_run_leaving_a_deep_locked_tree_is_cleaned_up(
     # Without a mount namespace the work dir is on the host: the run's own clean-up must go.
     monkeypatch.setattr(_run, "_USE_NAMESPACES", False)
     made: list[str] = []
-    mkdtemp = _run.tempfile.mkdtemp
+    mkdtemp = tempfile.mkdtemp
 
     def recording_mkdtemp(*args: object, **kwargs: object) -> str:
         made.append(mkdtemp(*args, **kwargs))  # type: ignore[call-overload]
         return made[-1]
 
-    monkeypatch.setattr(_run.tempfile, "mkdtemp", recording_mkdtemp)
+    monkeypatch.setattr(tempfile, "mkdtemp", recording_mkdtemp)
     python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else None
     if python is None or _run._closed_interpreter_dirs(python, default=False):
         pytest.skip("no interpreter outside closed directories")
     try:
-        result = await run_python(DEEP_AND_LOCKED, python=python, limits=QUICK)
+        # Deep trees on the host's file system are slow to make on a busy machine.
+        limits = QUICK.model_copy(update={"cpu_seconds": 20, "wall_seconds": 60})
+        result = await run_python(DEEP_AND_LOCKED, python=python, limits=limits)
         assert result.ok, result.stderr
         assert made and not any(os.path.exists(d) for d in made)
         assert not _procs._in_use

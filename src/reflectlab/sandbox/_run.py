@@ -208,7 +208,8 @@ def _interpreter_dirs(exe: str, *, default: bool) -> tuple[list[str], list[str]]
     """The dirs the interpreter needs, and those of their ancestors a stranger cannot enter.
 
     The dirs are the prefix of ``exe`` as named and as resolved (a venv and the Python it
-    links to), and this interpreter's prefixes when it is our own. A mount namespace binds
+    links to), and this interpreter's prefixes and reflectlab's own import root when it is
+    our own. A mount namespace binds
     each back, read-only, where /tmp, /dev/shm or a closed ancestor would hide it; "closed"
     is a directory without the execute bit for others, such as /root (pyenv) or pytest's
     /tmp/pytest-of-root. Without a mount namespace a closed ancestor is an error.
@@ -216,6 +217,10 @@ def _interpreter_dirs(exe: str, *, default: bool) -> tuple[list[str], list[str]]
     dirs = {os.path.dirname(os.path.dirname(p)) for p in (exe, os.path.realpath(exe))}
     if default:
         dirs |= {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+        # The dir reflectlab is imported from: site-packages, or a checkout's src/ for an
+        # editable install (outside the prefix, say /tmp/checkout/src), which the venv's .pth
+        # names; the program sees the same packages as we do, reflectlab included.
+        dirs.add(str(Path(__file__).resolve().parents[2]))
     needed = sorted({os.path.realpath(d) for d in dirs} | {os.path.abspath(d) for d in dirs})
     needed = [d for d in needed if os.path.isdir(d)]  # a missing one fails at execve, clearly
     closed: set[str] = set()
