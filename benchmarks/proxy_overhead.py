@@ -9,7 +9,8 @@ proxy in its own process (``reflectlab serve --upstream ...``). Then, in one run
   refine), over one aiohttp session;
 - **direct aiohttp**: the same 5 sequential calls per sample made by a plain aiohttp client;
 - **optillm** (if the ``optillm`` command is installed): its proxy with an approach given by
-  ``--optillm-approach`` (default ``self_consistency``), calls per request counted at the fake.
+  ``--optillm-approach`` (default ``rto``, as in PERFORMANCE.md); its calls per request are
+  counted at the fake.
 
 Reported for each: efficiency = achieved samples/s over the ideal C / (calls x latency); CPU ms
 per upstream call of the process doing the work (the proxy's own process for proxies, the
@@ -199,7 +200,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--repeat", type=int, default=3, help="alternating runs of each path")
-    parser.add_argument("--optillm-approach", default="self_consistency")
+    parser.add_argument("--optillm-approach", default="rto")
     args = parser.parse_args()
 
     results: list[Result] = []

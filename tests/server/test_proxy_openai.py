@@ -163,7 +163,16 @@ async def test_n_against_an_upstream_that_rejects_n(tmp_path: Path) -> None:
             model="self_refine:max_rounds=1/fake", messages=QUESTION, n=2
         )
         assert len(out.choices) == 2 and ext(out)["calls"] == 6
+        assert [c["calls"] for c in ext(out)["choices"]] == [3, 3]
         assert all(r.get("n", 1) == 1 for r in fake.requests[before:])
+        stream = await client.chat.completions.create(
+            model="self_refine:max_rounds=1/fake", messages=QUESTION, n=2, stream=True
+        )
+        texts: dict[int, str] = {}
+        async for chunk in stream:
+            for c in chunk.choices:
+                texts[c.index] = texts.get(c.index, "") + (c.delta.content or "")
+        assert texts == {0: "The answer is 4 (turn 5).", 1: "The answer is 4 (turn 5)."}
 
 
 async def test_parameters_never_leak_between_concurrent_requests(proxy: Proxy) -> None:
