@@ -174,8 +174,8 @@ def stick(
             ctx, convo.messages, n, role="draft", round=0, temperature=temperature
         )
         ctx.checkpoint(candidates[0], round=0, note="first candidate")
-        questions = await make_checklist(ctx, instruction)
-        if not questions or n == 1:
+        questions = await make_checklist(ctx, instruction) if n > 1 else []
+        if not questions:
             ctx.notes["stop_reason"] = "nothing to select: first candidate kept"
             return candidates[0]
         rates = [pass_rate(await answer(ctx, instruction, questions, c, 1)) for c in candidates]
