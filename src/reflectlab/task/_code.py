@@ -366,8 +366,10 @@ def harness():
 
     def failed(what):
         try:
+            kind, error, tb = exc_info()
             err.write("reflectlab harness: " + what + "\n")
-            print_exception(*exc_info(), file=err)
+            # From the candidate's or the test's frame on, as Python itself would show it.
+            print_exception(kind, error, tb.tb_next if tb is not None else None, file=err)
         except BaseException:
             pass
         finish(1)
