@@ -59,7 +59,9 @@ def serve(
         typer.Option("--strategy", "-s", help="Default strategy, e.g. self_refine:max_rounds=2."),
     ] = "direct",
     host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535)] = 8000,
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=0, max=65535, help="Port to listen on.")
+    ] = 8000,
     db: Annotated[
         Path | None, typer.Option("--db", help="Store path (default: REFLECTLAB_HOME).")
     ] = None,
