@@ -104,10 +104,12 @@ async def test_check_runs_only_the_visible_examples() -> None:
     # Right on the visible examples (lists with two distinct values), wrong on the edge cases.
     partial = "def second_largest(xs):\n    return sorted(set(xs))[-2]\n"
     check = await task.check(sample, partial)
+    assert check is not None  # the code task has a label-free check
     assert check.passed and check.feedback == "All 3 examples pass."
     score = await task.score(sample, partial)
     assert not score.correct and "raised IndexError" in (score.reason or "")
     wrong = await task.check(sample, "def second_largest(xs):\n    return max(xs)\n")
+    assert wrong is not None
     assert not wrong.passed and wrong.feedback.startswith("3 of 3 examples fail:")
     assert "second_largest(" in wrong.feedback and "expected" in wrong.feedback
 
@@ -120,4 +122,5 @@ async def test_replies_without_runnable_code() -> None:
     assert not broken.correct and "does not run" in (broken.reason or "")
     assert "SyntaxError" in (broken.reason or "")
     check = await task.check(sample, "import sys\nsys.exit(0)\n")
+    assert check is not None
     assert not check.passed  # exiting early cannot fake a pass

@@ -46,8 +46,11 @@ Every run, on every Linux host:
   :data:`CHANNEL_OUT_FD` (a pipe to the parent) comes back as ``SandboxResult.channel``. No
   path leads to either, and no other process holds them. They are the program's own, so
   anything in the process can read or write them: a channel authenticates a harness only
-  together with a secret the harness reads and closes before untrusted code runs (see
-  :mod:`reflectlab.task._code` for what that does and does not stop).
+  together with a secret the harness reads and closes before untrusted code runs. Code
+  sharing the harness's interpreter can still find that secret in memory (gc, frames,
+  ctypes, ``/proc/self/mem``) and forge the harness's report; what it can no longer do is
+  pass by exiting, crashing, printing or writing to descriptors. See
+  :mod:`reflectlab.task._code` for the full account.
 * **The launcher is out of reach**: it is non-dumpable, so even a program with the caller's
   uid cannot open its descriptors through ``/proc/PID/fd`` or ptrace it, and its report
   (the program's wait status, CPU time) travels on a pipe, not a file the program could
