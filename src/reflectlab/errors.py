@@ -22,8 +22,16 @@ can catch one type. Provider errors are translated at the provider boundary::
     │   ├── BadRequestError         other 4xx                                       (not retried)
     │   └── ModelNotFoundError      unknown model, missing weights, altered file    (not retried)
     ├── SandboxError                the sandbox itself could not run (not: the code failed)
-    ├── StoreError                  the SQLite store cannot be opened or migrated
+    ├── StoreError                  the SQLite store cannot be opened, migrated or written
+    ├── RunError                    a run as a whole cannot go on
+    │   ├── RunLockedError          another live process owns the run (names it)
+    │   └── RunAbortedError         stopped at once: credentials refused, the model does not
+    │                               exist, or every first call failed
     └── BudgetExceeded              a per-sample budget stopped a strategy (control flow)
+
+Exit codes of the CLI: 0 every sample scored; 2 bad input (ConfigError, InputError: nothing
+ran); 3 the run finished but some samples errored (listed by kind; ``resume`` retries them);
+1 the run failed or was aborted (RunError, StoreError, ...); 130 interrupted (Ctrl-C).
 
 An empty or malformed reply is never an answer: it is retried like a 5xx (bounded by the retry
 policy), never cached, and if it persists the call fails with its reason. A reply without
@@ -47,6 +55,9 @@ __all__ = [
     "ProviderUnavailableError",
     "RateLimitError",
     "ReflectlabError",
+    "RunAbortedError",
+    "RunError",
+    "RunLockedError",
     "SandboxError",
     "StoreError",
 ]
@@ -157,6 +168,19 @@ class SandboxError(ReflectlabError):
 
 class StoreError(ReflectlabError):
     """The SQLite store could not be opened, migrated or written."""
+
+
+class RunError(ReflectlabError):
+    """A run as a whole cannot go on (not: one sample failed)."""
+
+
+class RunLockedError(RunError):
+    """Another live process owns the run; the message names it."""
+
+
+class RunAbortedError(RunError):
+    """The run was stopped at once because going on could only repeat the same failure
+    (credentials refused, unknown model, every first call failed)."""
 
 
 class BudgetExceeded(ReflectlabError):

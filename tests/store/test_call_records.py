@@ -127,7 +127,7 @@ async def test_an_interruption_between_cache_entry_and_call_record_leaves_neithe
     with pytest.raises(KeyboardInterrupt):
         await model.generate("q")
     assert (_count(path, "cache"), _count(path, "calls")) == (0, 0)
-    assert not store.db.in_transaction  # rolled back: the connection is usable
+    assert not store.db.conn.in_transaction  # rolled back: the connection is usable
 
 
 _KILLED_CHILD = textwrap.dedent(
@@ -145,7 +145,7 @@ _KILLED_CHILD = textwrap.dedent(
             os.kill(os.getpid(), signal.SIGKILL)
 
     model = get_model("mock/m", outputs=["Answer: 4"], cache=store, recorder=store)
-    store.db.set_trace_callback(kill_at_call_record)
+    store.db.conn.set_trace_callback(kill_at_call_record)
     asyncio.run(model.generate("q"))
     print("not killed")
     """

@@ -98,7 +98,7 @@ async def test_no_extractable_answer_is_kept_not_dropped() -> None:
 
 
 def test_bad_parameters_are_config_errors() -> None:
-    with pytest.raises(ConfigError, match="agents.*greater than or equal to 1"):
+    with pytest.raises(ConfigError, match=r"agents.*greater than or equal to 1"):
         get_strategy("debate", agents=0)
     with pytest.raises(ConfigError, match="rounds"):
         get_strategy("debate", rounds=-1)

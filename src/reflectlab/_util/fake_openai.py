@@ -191,13 +191,17 @@ class FakeOpenAI:
 
 
 @contextmanager
-def fake_server_process(latency_s: float = 0.05, *extra_args: str) -> Iterator[str]:
+def fake_server_process(
+    latency_s: float = 0.05, *extra_args: str, port: int | None = None
+) -> Iterator[str]:
     """Run the fake server in its own process (so its CPU is not the caller's) on a free
-    loopback port; yield its base URL once it accepts connections; stop it afterwards.
-    ``extra_args`` are more command-line options (``"--fault-rate", "0.3"``, ...)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    loopback port (or ``port``: to bring a server back at the same address); yield its base
+    URL once it accepts connections; stop it afterwards. ``extra_args`` are more command-line
+    options (``"--fault-rate", "0.3"``, ...)."""
+    if port is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
     proc = subprocess.Popen(
         [
             sys.executable,

@@ -47,6 +47,8 @@ def verdict_sentence(c: Comparison) -> str:
     )
     if c.oracle_assisted:
         text = "ORACLE-ASSISTED: " + text
+    if c.errored_excluded:
+        text += f"; {c.errored_excluded} errored samples left out"
     if c.sets_differ:
         text += (
             f"; sample sets differ: paired on {c.n_paired}, {c.only_in_strategy} only in "
@@ -57,7 +59,7 @@ def verdict_sentence(c: Comparison) -> str:
 
 def _paired(
     strategy: str, baseline: str, groups: Mapping[str, Sequence[Outcome]], require_same: bool
-) -> tuple[list[tuple[Outcome, Outcome]], int, int]:
+) -> tuple[list[tuple[Outcome, Outcome]], int, int, int]:
     for name in (strategy, baseline):
         if name not in groups:
             raise ConfigError(
@@ -85,7 +87,9 @@ def _paired(
             f"{strategy!r}, {only_theirs} only in {baseline!r})",
             field="sample_id",
         )
-    return pairs, only_mine, only_theirs
+    # An errored sample says nothing about either strategy's answers: leave the pair out.
+    usable = [(a, b) for a, b in pairs if a.error_kind is None and b.error_kind is None]
+    return usable, only_mine, only_theirs, len(pairs) - len(usable)
 
 
 def compare_pairs(
@@ -102,9 +106,10 @@ def compare_pairs(
 
     Samples are matched by ``sample_id``. When the two sample sets differ the comparison uses
     the shared samples and says so (``only_in_strategy``/``only_in_baseline`` and the verdict);
-    with ``require_same_samples=True`` it raises instead. Each pair's bootstrap uses its own
-    generator seeded with ``seed``, so a pair's interval does not depend on which other pairs
-    were compared in the same call.
+    with ``require_same_samples=True`` it raises instead. A pair in which either side errored
+    is left out (``errored_excluded``); when no pair is left the comparison is not made. Each
+    pair's bootstrap uses its own generator seeded with ``seed``, so a pair's interval does not
+    depend on which other pairs were compared in the same call.
     """
     if not 0.0 < alpha < 1.0:
         raise ConfigError(f"alpha must be between 0 and 1 (exclusive), got {alpha}")
@@ -113,9 +118,11 @@ def compare_pairs(
     for strategy, baseline in pairs:
         if strategy == baseline:
             raise ConfigError(f"cannot compare {strategy!r} with itself")
-        matched, only_mine, only_theirs = _paired(
+        matched, only_mine, only_theirs, errored = _paired(
             strategy, baseline, outcomes_by_strategy, require_same_samples
         )
+        if not matched:
+            continue  # every shared sample errored: there is nothing to compare
         mine = [s.final_correct for s, _ in matched]
         theirs = [b.final_correct for _, b in matched]
         b = sum(1 for s, t in zip(mine, theirs, strict=True) if s and not t)
@@ -135,6 +142,7 @@ def compare_pairs(
                 "n_paired": n,
                 "only_in_strategy": only_mine,
                 "only_in_baseline": only_theirs,
+                "errored_excluded": errored,
                 "accuracy": sum(mine) / n,
                 "baseline_accuracy": sum(theirs) / n,
                 "diff": (sum(mine) - sum(theirs)) / n,

@@ -43,10 +43,17 @@ def _cost(value: float | None) -> str:
 
 def _notes(s: StrategySummary) -> str:
     parts = []
+    if s.errors_by_kind:
+        kinds = ", ".join(f"{k} x{n}" for k, n in s.errors_by_kind.items())
+        parts.append(f"{sum(s.errors_by_kind.values())} errored ({kinds})")
+    elif s.errors:
+        parts.append(f"{s.errors} errors")
     if s.no_answer:
         parts.append(f"{s.no_answer} no answer")
-    if s.errors:
-        parts.append(f"{s.errors} errors")
+    if s.truncated_calls:
+        parts.append(f"{s.truncated_calls} calls truncated")
+    if s.usage_unknown_calls:
+        parts.append(f"{s.usage_unknown_calls} calls without usage (tokens undercounted)")
     return ", ".join(parts)
 
 

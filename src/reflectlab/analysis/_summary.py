@@ -129,6 +129,9 @@ def summarize_strategy(outcomes: Sequence[Outcome], *, confidence: float = 0.95)
         wall_s=sum(o.wall_s for o in outcomes),
         no_answer=sum(not o.has_answer for o in outcomes),
         errors=sum(o.error is not None for o in outcomes),
+        errors_by_kind=dict(
+            Counter(o.error_kind for o in outcomes if o.error_kind is not None).most_common()
+        ),
         stop_reasons=dict(stop_reasons.most_common()),
         feedback_kinds=kinds,
         oracle_assisted=oracle,

@@ -54,6 +54,8 @@ class Outcome(BaseModel):
     oracle_assisted: bool = False
     stop_reason: str = "completed"
     error: str | None = None
+    #: Set when the sample errored (failed call, sandbox, strategy bug): not an answer.
+    error_kind: str | None = None
     baseline_of: str | None = None
     budget_mode: str | None = None
 
@@ -134,6 +136,13 @@ class StrategySummary(BaseModel):
     no_answer: int
     errors: int
     stop_reasons: dict[str, int]
+    #: Errored samples by kind (``AuthenticationError``, ``SandboxError``, ...). They stay in
+    #: ``n`` as not correct, and are left out of paired comparisons.
+    errors_by_kind: dict[str, int] = Field(default_factory=dict)
+    #: Calls cut by the token limit, and calls whose server reported no usage (their tokens
+    #: are unknown, not 0); ``None`` when the call log does not say.
+    truncated_calls: int | None = None
+    usage_unknown_calls: int | None = None
     feedback_kinds: list[str]
     oracle_assisted: bool
     provenance: str
@@ -158,6 +167,7 @@ class Comparison(BaseModel):
     n_paired: int
     only_in_strategy: int
     only_in_baseline: int
+    errored_excluded: int = 0
     accuracy: float
     baseline_accuracy: float
     diff: float

@@ -7,15 +7,21 @@ import sys
 # Importing a command module registers its command on `app`.
 from reflectlab.cli import _commands  # noqa: F401  (keeps registration order in one place)
 from reflectlab.cli._app import app
-from reflectlab.errors import ReflectlabError
+from reflectlab.errors import ConfigError, InputError, ReflectlabError
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Console-script entry point: run the app, turn reflectlab errors into one clear line."""
+    """Console-script entry point: run the app, turn reflectlab errors into one clear line.
+
+    Exit codes: 0 success; 1 a run failed or was aborted (credentials, unknown model, store);
+    2 bad input (nothing ran); 3 a run finished with errored samples; 130 interrupted."""
     try:
         app()
-    except ReflectlabError as exc:
+    except (ConfigError, InputError) as exc:  # bad input: nothing ran
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except ReflectlabError as exc:  # a run failed or was aborted; what finished is kept
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any, NoReturn
 
@@ -206,3 +207,23 @@ def print_summary(
     )
     for renderable in render_summary(summary):
         target.print(renderable)
+
+
+#: Exit status of ``run``/``resume`` when the run finished but some samples errored.
+EXIT_SAMPLES_ERRORED = 3
+
+
+def exit_for_errors(store: Store, run_id: str) -> None:
+    """Say which samples errored and exit with :data:`EXIT_SAMPLES_ERRORED`; return if none.
+    Errored samples are in the store with their error, counted apart from wrong answers."""
+    kinds = Counter(r.error_kind for r in store.results(run_id, with_checkpoints=False))
+    kinds.pop(None, None)
+    if not kinds:
+        return
+    listed = ", ".join(f"{kind} x{n}" for kind, n in kinds.most_common())
+    err_console.print(
+        f"{sum(kinds.values())} samples errored ({listed}); they count as not correct and are "
+        f"left out of paired tests. Retry them with: reflectlab resume {run_id}",
+        soft_wrap=True,
+    )
+    raise SystemExit(EXIT_SAMPLES_ERRORED)

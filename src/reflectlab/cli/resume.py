@@ -9,24 +9,40 @@ import typer
 
 from reflectlab.cli._app import app
 from reflectlab.cli._common import open_store
-from reflectlab.cli._runview import print_summary, run_with_progress
+from reflectlab.cli._runview import exit_for_errors, print_summary, run_with_progress
 from reflectlab.run import resume_run
 
 
 @app.command()
 def resume(
     run_id: Annotated[str, typer.Argument(help="Run id (a unique prefix is enough).")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
-    db: Annotated[Path | None, typer.Option("--db")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as one JSON object.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    keep_errors: Annotated[
+        bool,
+        typer.Option(
+            "--keep-errors",
+            help="Keep errored samples as they are instead of running them again.",
+        ),
+    ] = False,
+    db: Annotated[Path | None, typer.Option("--db", help="Store path.")] = None,
 ) -> None:
-    """Continue a run stopped by Ctrl-C or kill: finished samples are kept, finished model
-    calls are not repeated. Prints the same summary as `run`."""
+    """Continue a run stopped by Ctrl-C, kill or an error: finished samples are kept,
+    errored ones run again (unless --keep-errors), and no successful model call is repeated.
+    Refused while another process is running the same run. Prints the same summary as `run`
+    and exits like it (0, or 3 when samples still errored)."""
     store = open_store(db)
     rid = run_with_progress(
         lambda on_result, on_start: resume_run(
-            run_id, store, on_result=on_result, on_start=on_start
+            run_id,
+            store,
+            on_result=on_result,
+            on_start=on_start,
+            retry_errors=not keep_errors,
         ),
-        quiet=quiet or as_json,
+        quiet=quiet,
     )
     print_summary(store, rid, as_json=as_json)
+    exit_for_errors(store, rid)

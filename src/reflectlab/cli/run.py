@@ -9,7 +9,7 @@ import typer
 
 from reflectlab.cli._app import app
 from reflectlab.cli._common import open_store
-from reflectlab.cli._runview import print_summary, run_with_progress
+from reflectlab.cli._runview import exit_for_errors, print_summary, run_with_progress
 from reflectlab.errors import ConfigError
 from reflectlab.run import RunConfig, StrategySpec, start_run
 
@@ -50,23 +50,97 @@ def run(
         str, typer.Option("--strategy", "-s", help="Comma-separated; parameters as name:key=value.")
     ],
     model: Annotated[str, typer.Option("--model", "-m", help="provider/model")],
-    critic_model: Annotated[str | None, typer.Option("--critic-model")] = None,
-    judge_model: Annotated[str | None, typer.Option("--judge-model")] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", envvar="OPENAI_BASE_URL")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1)] = None,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1)] = 8,
-    max_rounds: Annotated[int, typer.Option("--max-rounds", min=0)] = 3,
+    critic_model: Annotated[
+        str | None,
+        typer.Option(
+            "--critic-model",
+            help="provider/model that critiques (feedback=critic, dual_model, mad's judge).",
+        ),
+    ] = None,
+    judge_model: Annotated[
+        str | None,
+        typer.Option(
+            "--judge-model", help="provider/model that judges (best_of_n's judge selector)."
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            envvar="OPENAI_BASE_URL",
+            help="http(s) URL of an OpenAI-compatible server for openai/ models, "
+            "e.g. http://localhost:8000/v1.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", min=1, help="Only the first N samples.")
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of generated tasks and of the bootstrap.")
+    ] = 0,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "--concurrency", "-c", min=1, max=4096, help="Samples (and requests) in flight."
+        ),
+    ] = 8,
+    max_rounds: Annotated[
+        int,
+        typer.Option(
+            "--max-rounds",
+            min=0,
+            max=50,
+            help="Rounds for strategies that take max_rounds and were not given their own "
+            "(a strategy's own max_rounds=K is honoured).",
+        ),
+    ] = 3,
     max_tokens: Annotated[
         int | None, typer.Option("--max-tokens", min=1, help="Per model call.")
     ] = None,
-    temperature: Annotated[float | None, typer.Option("--temperature", min=0.0, max=2.0)] = None,
+    temperature: Annotated[
+        float | None,
+        typer.Option(
+            "--temperature", min=0.0, max=2.0, help="Solver temperature (default: the server's)."
+        ),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0.001,
+            help="Seconds per request attempt (env REFLECTLAB_TIMEOUT; default 120, "
+            "600 for llamacpp/).",
+        ),
+    ] = None,
+    connect_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--connect-timeout",
+            min=0.001,
+            help="Seconds to connect (env REFLECTLAB_CONNECT_TIMEOUT; default 10).",
+        ),
+    ] = None,
+    max_retries: Annotated[
+        int | None,
+        typer.Option(
+            "--max-retries",
+            min=0,
+            max=49,
+            help="Retries of a failed call (env REFLECTLAB_MAX_RETRIES; default 5).",
+        ),
+    ] = None,
     budget_tokens: Annotated[
         int | None, typer.Option("--budget-tokens", min=1, help="Whole-run token budget.")
     ] = None,
-    budget_usd: Annotated[float | None, typer.Option("--budget-usd", min=0.0)] = None,
+    budget_usd: Annotated[
+        float | None,
+        typer.Option("--budget-usd", min=0.0, help="Whole-run cost budget in USD."),
+    ] = None,
     sample_budget_tokens: Annotated[
-        int | None, typer.Option("--sample-budget-tokens", min=1)
+        int | None,
+        typer.Option(
+            "--sample-budget-tokens", min=1, help="Token budget of one strategy on one sample."
+        ),
     ] = None,
     baselines: Annotated[
         str, typer.Option("--baselines", help="equal-calls | equal-tokens | none")
@@ -91,7 +165,10 @@ def run(
     db: Annotated[Path | None, typer.Option("--db", help="Store path.")] = None,
 ) -> None:
     """Run strategies on a task with a model; print accuracy per round, flips, cost and
-    paired tests against the baseline and compute-matched baselines."""
+    paired tests against the baseline and compute-matched baselines.
+
+    Exit status: 0 every sample scored; 3 some samples errored (listed; `reflectlab resume`
+    retries them); 1 the run failed or was aborted; 2 bad input (nothing ran)."""
     if baselines not in ("equal-calls", "equal-tokens", "none"):
         raise ConfigError(
             f"--baselines must be equal-calls, equal-tokens or none, not {baselines!r}"
@@ -110,6 +187,9 @@ def run(
         max_rounds=max_rounds,
         max_tokens=max_tokens,
         temperature=temperature,
+        timeout_s=timeout,
+        connect_timeout_s=connect_timeout,
+        max_retries=max_retries,
         budget_tokens=budget_tokens,
         budget_usd=budget_usd or None,
         sample_budget_tokens=sample_budget_tokens,
@@ -120,6 +200,7 @@ def run(
         lambda on_result, on_start: start_run(
             config, store, on_result=on_result, on_start=on_start
         ),
-        quiet=quiet or as_json,
+        quiet=quiet,
     )
     print_summary(store, run_id, as_json=as_json, baseline=baseline)
+    exit_for_errors(store, run_id)

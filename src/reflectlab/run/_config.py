@@ -65,7 +65,17 @@ class RunConfig(BaseModel):
     limit: int | None = Field(default=None, ge=1)
     seed: int = 0
     concurrency: int = Field(default=8, ge=1, le=4096)
-    max_rounds: int = Field(default=3, ge=0)
+    max_rounds: int = Field(
+        default=3,
+        ge=0,
+        le=50,
+        description="rounds for strategies that take max_rounds and were not given their own",
+    )
+    timeout_s: float | None = Field(
+        default=None, gt=0, description="per request attempt (None: REFLECTLAB_TIMEOUT or 120 s)"
+    )
+    connect_timeout_s: float | None = Field(default=None, gt=0)
+    max_retries: int | None = Field(default=None, ge=0, le=49)
     max_tokens: int | None = Field(default=None, ge=1, description="per model call")
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     sample_budget_tokens: int | None = Field(default=None, ge=1)

@@ -10,6 +10,7 @@ sample re-runs with its finished calls served from the cache — no finished cal
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import inspect
 import sys
@@ -19,12 +20,25 @@ from collections.abc import Callable
 from typing import Any
 
 from reflectlab import __version__
-from reflectlab.errors import ConfigError, ReflectlabError
+from reflectlab.errors import (
+    ConfigError,
+    ReflectlabError,
+    RunAbortedError,
+    RunLockedError,
+    StoreError,
+)
 from reflectlab.feedback import no_label_free_check
 from reflectlab.model import CallEvent, Model, call_tags, capture_calls, get_model
 from reflectlab.run._baselines import baseline_label, matched_baselines
 from reflectlab.run._config import RunConfig, StrategySpec
-from reflectlab.store import CheckpointRecord, ResultRecord, RunRecord, SampleRecord, Store
+from reflectlab.store import (
+    HEARTBEAT_S,
+    CheckpointRecord,
+    ResultRecord,
+    RunRecord,
+    SampleRecord,
+    Store,
+)
 from reflectlab.strategy import (
     Budget,
     StrategyContext,
@@ -36,6 +50,14 @@ from reflectlab.strategy import (
 from reflectlab.task import Sample, Score, Task, get_task
 
 ProgressHook = Callable[[ResultRecord], None]
+
+#: Errors after which going on can only repeat the failure: stop the run at once.
+FATAL_ERRORS = {
+    "AuthenticationError": "the server refused the credentials",
+    "ModelNotFoundError": "the model does not exist there",
+}
+#: Stop when this many samples failed on a model error and no model call has succeeded yet.
+ABORT_AFTER_FIRST_FAILURES = 4
 
 
 def _versions(config: RunConfig, task: Task) -> dict[str, Any]:
@@ -79,6 +101,8 @@ class Runner:
         task: Task,
         samples: list[Sample],
         on_result: ProgressHook | None = None,
+        *,
+        retry_errors: bool = True,
     ) -> None:
         self.store = store
         self.run_id = run_id
@@ -86,26 +110,19 @@ class Runner:
         self.task = task
         self.samples = samples
         self.on_result = on_result
+        self.retry_errors = retry_errors
         self.tokens_used = 0
         self.cost_used = 0.0
         self.budget_hit: str | None = None
+        self.abort: str | None = None
+        self.ok_calls = 0
+        self.model_errors = 0
         self._fresh = store.fresh_calls(run_id)
-        self.solver = self._model(config.model)
-        self.critic = self._model(config.critic_model) if config.critic_model else None
-        self.judge = self._model(config.judge_model) if config.judge_model else None
-
-    def _model(self, name: str) -> Model:
-        options: dict[str, Any] = {}
-        if self.config.base_url and name.startswith("openai/"):
-            options["base_url"] = self.config.base_url
-        if not name.startswith("mock/"):
-            options["max_connections"] = self.config.concurrency
-        return get_model(
-            name,
-            cache=self.store if self.config.use_cache else None,
-            recorder=self.store,
-            **options,
+        self.solver = make_model(config, config.model, store)
+        self.critic = (
+            make_model(config, config.critic_model, store) if config.critic_model else None
         )
+        self.judge = make_model(config, config.judge_model, store) if config.judge_model else None
 
     def _budget(self, spec: StrategySpec) -> Budget:
         c = self.config
@@ -118,7 +135,9 @@ class Runner:
         )
 
     async def run(self) -> str:
-        finished = self.store.finished(self.run_id)
+        # Errored samples are not finished: unless told to keep them, they run again (their
+        # successful calls come from the cache, so nothing that succeeded is paid twice).
+        finished = self.store.finished(self.run_id, with_errors=not self.retry_errors)
         sem = asyncio.Semaphore(self.config.concurrency)
         jobs = []
         for spec in self.config.strategies:
@@ -131,6 +150,8 @@ class Runner:
         errors = [r for r in results if isinstance(r, BaseException)]
         if errors:  # a bug outranks an expected error: raise it first
             raise next((e for e in errors if not isinstance(e, ReflectlabError)), errors[0])
+        if self.abort is not None:
+            raise RunAbortedError(self.abort)
         await self.aclose()
         return "budget_exhausted" if self.budget_hit else "completed"
 
@@ -150,7 +171,7 @@ class Runner:
         finished: set[tuple[str, str]],
     ) -> None:
         async with sem:
-            if self.budget_hit:
+            if self.budget_hit or self.abort:
                 return
             key = (label, sample.id)
             result: StrategyResult | None = None
@@ -160,6 +181,8 @@ class Runner:
                     label, fn, sample, self._budget(spec)
                 )
                 self._done(record)
+                if record.errored:
+                    return  # baselines sized from a failed attempt would measure nothing
             if is_baseline or self.config.baselines == "none":
                 return
             # Compute-matched baselines need the reflection result; reload it when resuming.
@@ -178,7 +201,7 @@ class Runner:
                 feedback=feedback,
             ):
                 blabel = baseline_label(name, label)
-                if (blabel, sample.id) in finished or self.budget_hit:
+                if (blabel, sample.id) in finished or self.budget_hit or self.abort:
                     continue
                 bfn = get_strategy(name, **params)
                 record, _, _ = await self._run_one(
@@ -194,7 +217,7 @@ class Runner:
     def _reload(self, label: str, sample: Sample) -> tuple[StrategyResult, int] | None:
         """The compute a finished reflection result used, for sizing baselines on resume."""
         stored = self.store.get_result(self.run_id, label, sample.id)
-        if stored is None:
+        if stored is None or stored.errored:
             return None
         detail = stored.detail
         result = StrategyResult(
@@ -211,6 +234,20 @@ class Runner:
     def _done(self, record: ResultRecord) -> None:
         self.tokens_used += record.prompt_tokens + record.completion_tokens
         self.cost_used += record.cost_usd
+        kind = record.error_kind
+        if kind in FATAL_ERRORS and self.abort is None:
+            self.abort = f"{FATAL_ERRORS[kind]}: {record.error}"
+        elif record.stop_reason == "model_error":
+            self.model_errors += 1
+            if (
+                self.abort is None
+                and self.ok_calls == 0
+                and self.model_errors >= ABORT_AFTER_FIRST_FAILURES
+            ):
+                self.abort = (
+                    f"the first {self.model_errors} samples all failed and no model call has "
+                    f"succeeded: {record.error}"
+                )
         c = self.config
         if c.budget_tokens is not None and self.tokens_used >= c.budget_tokens:
             self.budget_hit = f"run token budget {c.budget_tokens} reached"
@@ -220,11 +257,20 @@ class Runner:
             self.on_result(record)
 
     async def _score(self, sample: Sample, response: str, cache: dict[str, Score]) -> Score:
+        """The gold score of a response. A scorer that could not run (the sandbox would not
+        start, ...) gives an unscored result carrying ``details["scoring_error"]``: the sample
+        is then errored, never counted as a wrong answer."""
         if response not in cache:
             try:
                 cache[response] = await self.task.score(sample, response)
+            except StoreError:
+                raise
             except ReflectlabError as exc:
-                cache[response] = Score(correct=False, reason=f"scoring failed: {exc}")
+                cache[response] = Score(
+                    correct=False,
+                    reason=f"scoring failed: {type(exc).__name__}: {exc}",
+                    details={"scoring_error": type(exc).__name__},
+                )
         return cache[response]
 
     async def _run_one(
@@ -279,6 +325,11 @@ class Runner:
             final = Score(correct=False, reason=result.error or "no answer produced")
         else:
             final = await self._score(sample, result.final_response, scores)
+        error, error_kind = result.error, result.error_kind
+        failed_scoring = next((s for s in scores.values() if "scoring_error" in s.details), None)
+        if error_kind is None and failed_scoring is not None:
+            error_kind = str(failed_scoring.details["scoring_error"])
+            error = failed_scoring.reason
         record = ResultRecord(
             run_id=self.run_id,
             strategy=label,
@@ -286,11 +337,11 @@ class Runner:
             baseline_of=baseline_of,
             budget_mode=budget_mode,
             final_response=result.final_response,
-            final_correct=final.correct,
+            final_correct=final.correct and error_kind is None,
             final_answer=final.answer,
             final_reason=final.reason,
             stop_reason=result.stop_reason,
-            error=result.error,
+            error=error,
             oracle_assisted=result.oracle_assisted,
             feedback_kinds=result.feedback_kinds,
             wall_s=wall,
@@ -303,8 +354,10 @@ class Runner:
                 "strategy_tokens": result.tokens,
                 "first_call_tokens": first_tokens,
                 "call_ids": [e.call_id for e in events],
+                "error_kind": error_kind,
             },
         )
+        self.ok_calls += sum(e.error is None for e in events)
         self._account(record, events)
         self.store.save_result(record)
         return record, result, first_tokens
@@ -332,6 +385,25 @@ class Runner:
                 self._fresh.add(key)
 
 
+def make_model(config: RunConfig, name: str, store: Store | None) -> Model:
+    """A model of the run: the run's base URL, timeouts and retries, the store as cache and
+    call log (``store=None``: only to validate the name and options before a run exists)."""
+    options: dict[str, Any] = {}
+    if config.base_url and name.startswith("openai/"):
+        options["base_url"] = config.base_url
+    if not name.startswith("mock/"):
+        options["max_connections"] = config.concurrency
+    for key in ("timeout_s", "connect_timeout_s", "max_retries"):
+        if getattr(config, key) is not None:
+            options[key] = getattr(config, key)
+    return get_model(
+        name,
+        cache=store if store is not None and config.use_cache else None,
+        recorder=store,
+        **options,
+    )
+
+
 def resolved_params(spec: StrategySpec, config: RunConfig) -> dict[str, Any]:
     """The strategy's parameters as it will run: validated, defaults filled in, and the run's
     ``max_rounds`` for a strategy that takes one and was not given its own."""
@@ -347,6 +419,9 @@ def validate_plan(config: RunConfig, task: Task) -> None:
     parameters (type and range), a critic model for critic feedback, and tool feedback on a
     task without a label-free check (a check that reads the gold label is an oracle)."""
     config.labels()
+    for name in (config.model, config.critic_model, config.judge_model):
+        if name is not None:
+            make_model(config, name, None)  # provider, model name, URL: before a run exists
     for spec in config.strategies:
         params = resolved_params(spec, config)
         get_strategy(spec.name, **params)
@@ -392,7 +467,11 @@ async def start_run(
     on_result: ProgressHook | None = None,
     on_start: Callable[[RunRecord], None] | None = None,
 ) -> str:
-    """Create a run in the store and execute it; return its id."""
+    """Create a run in the store and execute it; return its id.
+
+    Everything that can be refused is refused before the run exists: strategy names and
+    parameters, the task file, model names and URLs, tool feedback without a label-free check.
+    """
     labels = config.labels()
     for spec in config.strategies:  # names and parameters first: no file is read for a typo
         resolved_params(spec, config)
@@ -422,9 +501,10 @@ async def start_run(
             for i, s in enumerate(samples)
         ],
     )
+    token = store.acquire_lease(run_id)
     if on_start is not None:
         on_start(run)
-    await _execute(store, run_id, config, task, samples, on_result)
+    await _execute(store, run_id, token, config, task, samples, on_result)
     return run_id
 
 
@@ -434,8 +514,11 @@ async def resume_run(
     *,
     on_result: ProgressHook | None = None,
     on_start: Callable[[RunRecord], None] | None = None,
+    retry_errors: bool = True,
 ) -> str:
-    """Continue an interrupted run: skip finished samples, reuse finished calls."""
+    """Continue a run: skip finished samples, reuse finished calls, and (unless
+    ``retry_errors=False``) run errored samples again. Refused with
+    :class:`~reflectlab.errors.RunLockedError` while another live process runs it."""
     run = store.get_run(run_id)
     if run is None:
         raise ConfigError(f"no run {run_id!r} in {store.path} (see `reflectlab runs`)")
@@ -448,35 +531,72 @@ async def resume_run(
             f"run {run.run_id}: the task {config.task!r} no longer yields the same samples "
             "(was its file changed?); start a new run instead"
         )
+    token = store.acquire_lease(run.run_id)
     store.set_run_status(run.run_id, "running")
     if on_start is not None:
         on_start(run)
-    await _execute(store, run.run_id, config, task, samples, on_result)
+    await _execute(
+        store, run.run_id, token, config, task, samples, on_result, retry_errors=retry_errors
+    )
     return run.run_id
+
+
+async def _hold_lease(store: Store, run_id: str, token: str, main: asyncio.Task[str]) -> None:
+    """Heartbeat the run's lease; if another process took it, stop this runner."""
+    while not main.done():
+        await asyncio.sleep(HEARTBEAT_S)
+        if not store.heartbeat(run_id, token):
+            main.cancel(f"lease of run {run_id} was taken over by another process")
+            return
 
 
 async def _execute(
     store: Store,
     run_id: str,
+    token: str,
     config: RunConfig,
     task: Task,
     samples: list[Sample],
     on_result: ProgressHook | None,
+    *,
+    retry_errors: bool = True,
 ) -> None:
-    runner = Runner(store, run_id, config, task, samples, on_result)
+    runner = Runner(store, run_id, config, task, samples, on_result, retry_errors=retry_errors)
+    main = asyncio.ensure_future(runner.run())
+    keeper = asyncio.ensure_future(_hold_lease(store, run_id, token, main))
     try:
-        status = await runner.run()
+        try:
+            status = await main
+        except asyncio.CancelledError:
+            lost = store.lease(run_id)
+            if not keeper.done() or lost is None or lost.token == token:
+                raise
+            raise RunLockedError(
+                f"run {run_id}: process {lost.pid} on {lost.host} took the run over; this "
+                "process stopped (its finished samples are kept)"
+            ) from None
     except (asyncio.CancelledError, KeyboardInterrupt):
-        store.set_run_status(run_id, "interrupted")
+        _set_status(store, run_id, "interrupted")
         await runner.aclose()
         raise
     except BaseException as exc:
-        store.set_run_status(run_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        _set_status(store, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
         await runner.aclose()
         raise
+    finally:
+        keeper.cancel()
+        with contextlib.suppress(StoreError):
+            store.release_lease(run_id, token)
     done = store.get_run(run_id)
     if status == "completed" and done is not None:
         store.update_run_expected(run_id, done.n_done)
     store.set_run_status(run_id, status, error=runner.budget_hit)
     if status == "budget_exhausted":
         print(f"run {run_id}: {runner.budget_hit}; stopped early", file=sys.stderr)
+
+
+def _set_status(store: Store, run_id: str, status: str, error: str | None = None) -> None:
+    """Record how the run ended, if the store still can: a broken store must not hide the
+    error that ended the run behind its own."""
+    with contextlib.suppress(StoreError):
+        store.set_run_status(run_id, status, error=error)

@@ -32,6 +32,7 @@ def outcome_from_result(r: ResultRecord) -> Outcome:
         oracle_assisted=r.oracle_assisted,
         stop_reason=r.stop_reason,
         error=r.error,
+        error_kind=r.error_kind,
         baseline_of=r.baseline_of,
         budget_mode=r.budget_mode,
     )
@@ -60,7 +61,13 @@ def summarize_stored_run(
     outcomes = [outcome_from_result(r) for r in results]
     if not outcomes:
         raise ConfigError(f"run {run.run_id} has no finished samples yet")
-    return run, summarize_run(outcomes, baseline=baseline, seed=seed)
+    summary = summarize_run(outcomes, baseline=baseline, seed=seed)
+    quality = store.call_quality(run.run_id)
+    for row in summary.strategies:
+        q = quality.get(row.name)
+        if q is not None:
+            row.truncated_calls, row.usage_unknown_calls = q.truncated, q.usage_unknown
+    return run, summary
 
 
 def summary_json(run: RunRecord, summary: RunSummary) -> dict[str, Any]:

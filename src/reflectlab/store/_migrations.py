@@ -166,3 +166,22 @@ def m004_call_details(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE calls ADD COLUMN truncated INTEGER")
     db.execute("ALTER TABLE calls ADD COLUMN usage_known INTEGER")
     db.execute("ALTER TABLE calls ADD COLUMN invalid_replies INTEGER")
+
+
+@migration
+def m005_run_leases(db: sqlite3.Connection) -> None:
+    """One live runner per run: the owner's token, process (pid, host, start time) and last
+    heartbeat. A second runner refuses while the owner lives; a dead owner's lease is taken."""
+    db.execute(
+        """
+        CREATE TABLE run_leases (
+            run_id TEXT PRIMARY KEY REFERENCES runs(run_id) ON DELETE CASCADE,
+            token TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            proc_start TEXT,
+            acquired_at REAL NOT NULL,
+            heartbeat_at REAL NOT NULL
+        )
+        """
+    )

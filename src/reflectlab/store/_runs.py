@@ -6,16 +6,17 @@ killed run never leaves half a sample behind; ``finished`` tells a resumed run w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
-import sqlite3
 import time
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from reflectlab.errors import ConfigError
+from reflectlab.errors import ConfigError, StoreError
+from reflectlab.store._db import Database
 
 
 class RunRecord(BaseModel):
@@ -48,6 +49,9 @@ class CheckpointRecord(BaseModel):
 
 
 class ResultRecord(BaseModel):
+    """One strategy on one sample. ``error_kind`` is set when the sample errored (a failed
+    model call, sandbox or strategy bug: see :attr:`errored`); it is kept in ``detail``."""
+
     run_id: str
     strategy: str
     sample_id: str
@@ -72,6 +76,23 @@ class ResultRecord(BaseModel):
     finished_at: float = 0.0
     checkpoints: list[CheckpointRecord] = Field(default_factory=list)
 
+    @property
+    def error_kind(self) -> str | None:
+        """What made this sample error, or ``None`` if it ran to its end. Results stored
+        before the kind was recorded fall back on their stop reason."""
+        kind = self.detail.get("error_kind")
+        if kind is None and self.error is not None and self.stop_reason in _ERROR_STOPS:
+            kind = (
+                self.error.split(":", 1)[0]
+                if self.stop_reason == "model_error"
+                else (self.stop_reason)
+            )
+        return None if kind is None else str(kind)
+
+    @property
+    def errored(self) -> bool:
+        return self.error_kind is not None
+
 
 class SampleRecord(BaseModel):
     sample_id: str
@@ -81,6 +102,7 @@ class SampleRecord(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+_ERROR_STOPS = ("model_error", "strategy_error", "sandbox_error")
 _RUN_COLS = (
     "run_id, created_at, updated_at, status, task, model, strategies, n_samples, n_expected, "
     "config_json, versions_json, error"
@@ -104,7 +126,7 @@ def _alive(pid: int | None, host: str | None) -> bool:
 class RunTables:
     """Mixed into :class:`reflectlab.store.Store`."""
 
-    db: sqlite3.Connection
+    db: Database
 
     def create_run(self, run: RunRecord, samples: list[SampleRecord]) -> None:
         with self._tx():
@@ -224,18 +246,30 @@ class RunTables:
             )
         ]
 
-    def finished(self, run_id: str) -> set[tuple[str, str]]:
-        """(strategy, sample_id) pairs already finished in this run."""
+    def finished(self, run_id: str, *, with_errors: bool = True) -> set[tuple[str, str]]:
+        """(strategy, sample_id) pairs already finished in this run; ``with_errors=False``
+        leaves out errored ones (so a resume runs them again)."""
+        if with_errors:
+            return {
+                (r[0], r[1])
+                for r in self.db.execute(
+                    "SELECT strategy, sample_id FROM results WHERE run_id = ?", (run_id,)
+                )
+            }
         return {
-            (r[0], r[1])
-            for r in self.db.execute(
-                "SELECT strategy, sample_id FROM results WHERE run_id = ?", (run_id,)
-            )
+            (r.strategy, r.sample_id)
+            for r in self.results(run_id, with_checkpoints=False)
+            if not r.errored
         }
 
     def save_result(self, result: ResultRecord) -> None:
         r = result
         with self._tx():
+            # A retried sample replaces its errored attempt whole, checkpoints included.
+            self.db.execute(
+                "DELETE FROM checkpoints WHERE run_id = ? AND strategy = ? AND sample_id = ?",
+                (r.run_id, r.strategy, r.sample_id),
+            )
             self.db.execute(
                 "INSERT OR REPLACE INTO results VALUES "
                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -369,11 +403,24 @@ class RunTables:
 
 
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def __enter__(self) -> None:
         self.db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
-        self.db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+        if exc_type is None:
+            try:
+                self.db.execute("COMMIT")
+                return
+            except StoreError:  # e.g. disk full at commit: leave no transaction open
+                self._rollback()
+                raise
+        self._rollback()
+
+    def _rollback(self) -> None:
+        # The statement that failed may already have ended the transaction; the original
+        # error is what matters, so a failing ROLLBACK must not replace it.
+        with contextlib.suppress(StoreError):
+            self.db.execute("ROLLBACK")

@@ -21,6 +21,8 @@ from pydantic import BaseModel
 from reflectlab._util.paths import default_db_path
 from reflectlab.errors import StoreError
 from reflectlab.model import CallEvent, ModelOutput
+from reflectlab.store._db import Database
+from reflectlab.store._leases import RunLeases
 from reflectlab.store._migrations import MIGRATIONS
 from reflectlab.store._runs import RunTables
 
@@ -62,7 +64,7 @@ _INSERT_CALL = (
 )
 
 
-class Store(RunTables):
+class Store(RunTables, RunLeases):
     """Open (creating and migrating as needed) the database at ``path``.
 
     ``Store()`` opens the default database under ``REFLECTLAB_HOME``; ``Store(":memory:")``
@@ -74,13 +76,14 @@ class Store(RunTables):
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db = Database(conn, self.path)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute("PRAGMA busy_timeout=10000")
             self.migrate()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, StoreError, OSError) as exc:
             raise StoreError(f"cannot open the reflectlab database at {self.path}: {exc}") from exc
 
     # -- schema -------------------------------------------------------------------------------
@@ -110,7 +113,7 @@ class Store(RunTables):
                 ).fetchone():
                     db.execute("COMMIT")
                     continue
-                fn(db)
+                fn(db.conn)
                 db.execute(
                     "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
                     (fn.__name__, time.time()),
@@ -144,14 +147,9 @@ class Store(RunTables):
         """Cache ``output`` under ``key`` and record ``event`` in one transaction (both land or
         neither), so an interrupted process never leaves a free cache hit for a call that no
         call record paid for."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._tx():
             self.cache_put(key, output)
             self.record_call(event)
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
 
     def cache_stats(self) -> CacheStats:
         entries, hits, size = self.db.execute(

@@ -29,7 +29,7 @@ from typing import Any
 
 from reflectlab.errors import InputError
 from reflectlab.sandbox import SandboxLimits
-from reflectlab.task._base import CheckResult, Extracted, Sample, Score, Task
+from reflectlab.task._base import CheckResult, Extracted, Sample, SampleView, Score, Task
 from reflectlab.task._code import (
     code_extracted,
     docstring_examples,
@@ -101,7 +101,7 @@ def load_humaneval(path: str | Path) -> list[Sample]:
     return samples
 
 
-def assemble_program(sample: Sample, response: str) -> tuple[str | None, str]:
+def assemble_program(sample: SampleView, response: str) -> tuple[str | None, str]:
     """The candidate program for a reply (prompt + completion, or prompt + full definition),
     or ``None`` with the reason when the reply holds no code."""
     entry_point = sample.metadata["entry_point"]
@@ -117,6 +117,8 @@ class HumanEvalTask(Task):
     """HumanEval from a local ``HumanEval.jsonl.gz``."""
 
     answer_kind = "code"
+    public_metadata = frozenset({"entry_point", "line"})
+    label_free_check = "the examples in the problem's docstring, run in the sandbox"
 
     def __init__(self, path: str | Path, options: HumanEvalOptions | None = None) -> None:
         self.path = Path(path)
@@ -133,10 +135,10 @@ class HumanEvalTask(Task):
     def samples(self) -> list[Sample]:
         return self._samples
 
-    def format_prompt(self, sample: Sample) -> str:
+    def format_prompt(self, sample: SampleView) -> str:
         return PROMPT_TEMPLATE.format(prompt=sample.input)
 
-    def extract(self, sample: Sample, response: str) -> Extracted:
+    def extract(self, sample: SampleView, response: str) -> Extracted:
         return code_extracted(*extract_code(response, sample.metadata["entry_point"]))
 
     async def score(self, sample: Sample, response: str) -> Score:
@@ -154,7 +156,7 @@ class HumanEvalTask(Task):
             correct=False, reason=f"tests failed: {sandbox_failure(result)}", details=details
         )
 
-    async def check(self, sample: Sample, response: str) -> CheckResult:
+    async def check(self, sample: SampleView, response: str) -> CheckResult:
         program, how = assemble_program(sample, response)
         if program is None:
             return CheckResult(passed=False, feedback=f"No code found in the response ({how}).")
