@@ -230,3 +230,14 @@ async def test_bad_models_and_urls_are_refused_before_a_run_exists(
     with pytest.raises(Exception, match=expected):
         await start_run(config(**options), store)
     assert store.list_runs() == []
+
+
+async def test_the_report_names_errored_samples(tmp_path: Path, script: Script) -> None:
+    from reflectlab.report import render_report
+
+    script.failing = {2}
+    store = Store(tmp_path / "r.db")
+    run_id = await start_run(config(), store)
+    html = render_report(store, run_id)
+    assert "1 of 6 samples errored (ProviderUnavailableError ×1)" in html
+    assert f"reflectlab resume {run_id}" in html

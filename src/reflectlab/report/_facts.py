@@ -179,6 +179,19 @@ def key_findings(
                     f"correction (alpha {summary.alpha:g}): the differences above may be noise."
                 )
             )
+    for s in ordered:
+        if s.errors_by_kind:
+            n_err = sum(s.errors_by_kind.values())
+            kinds = ", ".join(f"{k} ×{n}" for k, n in s.errors_by_kind.items())
+            whole = " — every sample: its accuracy measures nothing" if n_err == s.n else ""
+            out.append(
+                Finding(
+                    f"{s.name}: {n_err} of {s.n} samples errored ({kinds}){whole}. They count "
+                    "as not correct above and are left out of the paired comparisons; "
+                    f"`reflectlab resume {run.run_id}` runs them again.",
+                    warning=True,
+                )
+            )
     unanswered = sum(s.no_answer for s in ordered)
     if unanswered:
         out.append(

@@ -76,10 +76,17 @@ def _strategy_row(s: StrategySummary) -> dict[str, Any]:
     notes = []
     if s.baseline_of:  # the row sits under its strategy; say how it was matched
         notes.append(f"matched at {s.budget_mode}" if s.budget_mode else "matched baseline")
+    if s.errors_by_kind:
+        kinds = ", ".join(f"{k} ×{n}" for k, n in s.errors_by_kind.items())
+        notes.append(f"{sum(s.errors_by_kind.values())} errored ({kinds})")
+    elif s.errors:
+        notes.append(f"{s.errors} errors")
     if s.no_answer:
         notes.append(f"{s.no_answer} no answer")
-    if s.errors:
-        notes.append(f"{s.errors} errors")
+    if s.truncated_calls:
+        notes.append(f"{s.truncated_calls} calls truncated (finish_reason=length)")
+    if s.usage_unknown_calls:
+        notes.append(f"{s.usage_unknown_calls} calls without usage: tokens undercounted")
     return {
         "s": s,
         "by_round": " → ".join(f"{a:.2f}" for a in s.accuracy_by_round) or "-",
