@@ -64,12 +64,13 @@ def run(
         ),
     ] = None,
     base_url: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--base-url",
             envvar="OPENAI_BASE_URL",
             help="http(s) URL of an OpenAI-compatible server for openai/ models, "
-            "e.g. http://localhost:8000/v1.",
+            "e.g. http://localhost:8000/v1. Repeat it for several replicas of the model: "
+            "requests are balanced, a failing one is taken out and retried later.",
         ),
     ] = None,
     limit: Annotated[
@@ -180,7 +181,7 @@ def run(
         model=model,
         critic_model=critic_model,
         judge_model=judge_model,
-        base_url=base_url,
+        base_url=",".join(base_url) if base_url else None,
         limit=limit,
         seed=seed,
         concurrency=concurrency,

@@ -130,8 +130,11 @@ class Model:
                 response = await self._call_with_retries(msgs, cfg, event)
         except ModelError as exc:
             event.error, event.error_type = str(exc), type(exc).__name__
+            event.base_url = exc.base_url or event.base_url
             self._finish(event, start)
             raise
+        if response.base_url is not None:  # the replica that served it (the key stays stable)
+            event.base_url = response.base_url
         usage = Usage(
             prompt_tokens=response.prompt_tokens,
             completion_tokens=response.completion_tokens,

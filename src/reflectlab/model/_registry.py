@@ -69,8 +69,11 @@ def get_model(
     """Build a :class:`Model` from a ``provider/model`` name.
 
     ``provider_options`` go to the provider (``base_url``, ``api_key``, ``max_connections``,
-    the mock's ``outputs``, ...). ``cache`` and ``recorder`` are usually a
-    :class:`reflectlab.store.Store`; :func:`reflectlab.get_model` wires the default one.
+    the mock's ``outputs``, ...). For ``openai/``, ``base_url`` may name several endpoints of
+    the same model (a list, or URLs separated by commas): requests are then balanced between
+    them, ``max_connections`` per endpoint (see :mod:`reflectlab.model.providers.balanced`).
+    ``cache`` and ``recorder`` are usually a :class:`reflectlab.store.Store`;
+    :func:`reflectlab.get_model` wires the default one.
 
     Timeouts and retries (every provider accepts them; ``None`` means the environment
     variable, else the default, see :mod:`reflectlab.model._settings`):
@@ -105,8 +108,29 @@ def get_model(
             default=0.0,
         )
     retry = _retry_policy(retry, max_retries, deadline_s)
-    api = provider_class(provider)(model_name, **provider_options)
+    api = _provider_api(provider, model_name, provider_options)
     return Model(api, cache=cache, recorder=recorder, retry=retry, prices=prices, config=config)
+
+
+def _provider_api(provider: str, model_name: str, options: dict[str, Any]) -> ModelAPI:
+    """One provider connection, or a balancer over one per endpoint when ``base_url`` names
+    several (``"http://a/v1,http://b/v1"`` or a list); see
+    :mod:`reflectlab.model.providers.balanced`. A single URL is passed on unchanged, so its
+    cache keys stay what they were."""
+    cls = provider_class(provider)
+    base_url = options.get("base_url")
+    if base_url is None or (isinstance(base_url, str) and "," not in base_url):
+        return cls(model_name, **options)
+    from reflectlab.model.providers.balanced import BalancedAPI, split_endpoints
+
+    urls = split_endpoints(base_url)
+    if len(urls) == 1:
+        return cls(model_name, **{**options, "base_url": urls[0]})
+    if not urls:
+        raise ConfigError(f"base_url {base_url!r} names no endpoint")
+    if provider != "openai":
+        raise ConfigError(f"provider {provider!r} takes one base_url; several are for openai/")
+    return BalancedAPI([cls(model_name, **{**options, "base_url": url}) for url in urls])
 
 
 def _retry_policy(

@@ -70,6 +70,8 @@ class ProviderResponse(BaseModel):
     cached_tokens: int = 0
     usage_known: bool = True
     served_model: str | None = None
+    #: the endpoint that answered, when the provider has several (recorded on the call event)
+    base_url: str | None = None
 
 
 class Usage(BaseModel):

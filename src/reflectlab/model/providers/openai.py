@@ -295,6 +295,7 @@ class OpenAIAPI(ModelAPI):
             cached_tokens=cached,
             usage_known=known,
             served_model=served if isinstance(served, str) else None,
+            base_url=self.base_url,
         )
 
     def _error(self, status: int, raw: bytes, retry_after: str | None) -> ModelError:
@@ -340,4 +341,5 @@ def _joined(parts: list[ProviderResponse]) -> ProviderResponse:
         cached_tokens=sum(p.cached_tokens for p in parts) if known else 0,
         usage_known=known,
         served_model=parts[0].served_model,
+        base_url=parts[0].base_url,
     )
