@@ -22,6 +22,7 @@ from typing import Any
 from reflectlab import __version__
 from reflectlab.errors import (
     ConfigError,
+    ModelError,
     ReflectlabError,
     RunAbortedError,
     RunLockedError,
@@ -421,7 +422,10 @@ def validate_plan(config: RunConfig, task: Task) -> None:
     config.labels()
     for name in (config.model, config.critic_model, config.judge_model):
         if name is not None:
-            make_model(config, name, None)  # provider, model name, URL: before a run exists
+            try:  # provider, model name, URL, local weights: before a run exists
+                make_model(config, name, None)
+            except ModelError as exc:  # e.g. an unknown local model: bad input, not a failure
+                raise ConfigError(str(exc)) from exc
     for spec in config.strategies:
         params = resolved_params(spec, config)
         get_strategy(spec.name, **params)
