@@ -33,8 +33,9 @@ def test_table_names_every_strategy() -> None:
     assert result.exit_code == 0, result.output
     for name in ("best_of_n", "critic", "progco", "reflexion", "retry"):
         assert name in result.stdout
-    assert "Shinn" in result.stdout
-    assert "memory_size=3" in result.stdout
+    assert "Reflexion" in result.stdout
+    # parameters moved to `strategies show NAME` (the list stays one line per strategy)
+    assert "reflectlab strategies show NAME" in result.stdout
 
 
 def test_show_gives_each_parameter_with_its_allowed_values() -> None:

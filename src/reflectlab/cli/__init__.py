@@ -6,7 +6,7 @@ import sys
 
 # Importing a command module registers its command on `app`.
 from reflectlab.cli import _commands  # noqa: F401  (keeps registration order in one place)
-from reflectlab.cli._app import app
+from reflectlab.cli._app import app, options
 from reflectlab.errors import ConfigError, InputError, ReflectlabError
 
 __all__ = ["app", "main"]
@@ -16,7 +16,8 @@ def main() -> None:
     """Console-script entry point: run the app, turn reflectlab errors into one clear line.
 
     Exit codes: 0 success; 1 a run failed or was aborted (credentials, unknown model, store);
-    2 bad input (nothing ran); 3 a run finished with errored samples; 130 interrupted."""
+    2 bad input (nothing ran); 3 a run finished with errored samples; 130 interrupted.
+    Any other exception is a bug: one line naming it, exit 1; ``--debug`` shows the traceback."""
     try:
         app()
     except (ConfigError, InputError) as exc:  # bad input: nothing ran
@@ -24,4 +25,12 @@ def main() -> None:
         sys.exit(2)
     except ReflectlabError as exc:  # a run failed or was aborted; what finished is kept
         print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except Exception as exc:  # a bug, not bad input: one line unless --debug asks for more
+        if options.debug:
+            raise
+        print(
+            f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+            file=sys.stderr,
+        )
         sys.exit(1)

@@ -16,6 +16,15 @@ app = typer.Typer(
 )
 
 
+class _Options:
+    """Global options the app callback sets for :func:`reflectlab.cli.main` to read."""
+
+    debug: bool = False
+
+
+options = _Options()
+
+
 def _print_version(value: bool) -> None:
     if value:
         from reflectlab import __version__
@@ -32,5 +41,12 @@ def _root(
             "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", help="On an unexpected error show the full traceback, not one line."
+        ),
+    ] = False,
 ) -> None:
     """reflectlab: self-correction strategies for language models, measured honestly."""
+    options.debug = debug

@@ -22,11 +22,6 @@ strategies_app = typer.Typer(
 app.add_typer(strategies_app, name="strategies")
 
 
-def _format_params(params: dict[str, Any]) -> str:
-    """``name=default`` per line; defaults as JSON so strings are quoted and newlines visible."""
-    return "\n".join(f"{k}={json.dumps(v, default=str)}" for k, v in params.items()) or "-"
-
-
 @strategies_app.callback()
 def strategies(
     ctx: typer.Context,
@@ -34,48 +29,65 @@ def strategies(
         bool, typer.Option("--json", help="Print the list as JSON (for scripts).")
     ] = False,
 ) -> None:
-    """List the strategies: paper, year, feedback kinds, parameters and defaults, baselines."""
+    """List the strategies: name, year, short paper title and feedback kinds (parameters: `show
+    NAME`; everything: --json)."""
     if ctx.invoked_subcommand is not None:
         return
     infos = list_strategies()
     if as_json:
         print_json([info.as_dict() for info in infos])
         return
+    # One line per strategy, at any width: the essentials only (the parameters, the full
+    # title and the summary are in `strategies show NAME` and --json).
+    name_w = max([len("name"), *(len(i.name) for i in infos)])
+    feedback = {i.name: ",".join(i.feedback) or "-" for i in infos}
+    feedback_w = max([len("feedback"), *(len(f) for f in feedback.values())])
+    # Three characters between columns (padding and divider).
+    paper_w = max(12, console.width - name_w - len("year") - feedback_w - 9)
     table = Table(title="strategies", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    # On a narrow terminal rich would crop the last column; give every column but the paper
-    # title a fixed width there, and let the title wrap into what is left.
-    widths: dict[str, int | None] = {"paper": None, "feedback": None, "parameters": None}
-    if console.width < 120:
-        name_width = max([len("name"), *(len(i.name) for i in infos)])
-        param_lines = [ln for i in infos for ln in _format_params(i.params).splitlines()]
-        params = min(22, max((len(ln) for ln in param_lines), default=1))
-        feedback = len("intrinsic,")
-        # 5 gaps of padding plus a divider (15), and the year and baseline columns.
-        paper = console.width - name_width - feedback - params - len("year") - len("baseline") - 15
-        if paper < 10:  # take the shortfall from the parameters first, down to 14
-            params -= min(params - 14, 10 - paper)
-        widths.update(parameters=params, feedback=feedback, paper=max(10, paper))
     table.add_column("name", no_wrap=True)
-    table.add_column("paper", overflow="fold", width=widths["paper"])
     table.add_column("year", no_wrap=True)
-    table.add_column("feedback", width=widths["feedback"])
-    table.add_column("parameters", overflow="fold", width=widths["parameters"])
-    table.add_column("baseline", no_wrap=True)
+    table.add_column("paper", no_wrap=True, max_width=paper_w)
+    table.add_column("feedback", no_wrap=True)
     for info in infos:
         table.add_row(
             info.name,
-            info.paper,
             str(info.year) if info.year is not None else "-",
-            ", ".join(info.feedback) or "-",
-            _format_params(info.params),
-            "yes" if info.baseline else "",
+            escape(short_paper(info.paper, paper_w)),
+            feedback[info.name],
         )
     console.print(table)
     console.print(
         "feedback: the kinds a strategy can use (intrinsic, critic, tool, oracle); a run whose "
-        "feedback is oracle uses gold labels and is marked oracle-assisted.\n"
-        "Each parameter's type and allowed values: reflectlab strategies show NAME."
+        "feedback is oracle uses gold labels and is marked oracle-assisted."
     )
+    console.print(
+        "Parameters and the full paper title: reflectlab strategies show NAME", soft_wrap=True
+    )
+
+
+def short_paper(paper: str, width: int) -> str:
+    """``"Madaan et al., Self-Refine: Iterative ..."`` -> ``"Self-Refine"`` (with the first
+    author, ``"Madaan, Self-Refine"``, when ``width`` is 40 or more): the title up to its
+    colon, cut at a word (or hyphen) boundary to ``width`` with an ellipsis."""
+    author, sep, title = paper.partition(", ")
+    if not sep or author.startswith("("):  # "(baseline) what it is": no author to drop
+        return truncate_words(paper, width)
+    title = title.split(": ")[0]
+    if width >= 40:
+        title = f"{author.replace(' et al.', '')}, {title}"
+    return truncate_words(title, width)
+
+
+def truncate_words(text: str, width: int) -> str:
+    """``text`` if it fits in ``width``, else its longest prefix ending at a space or hyphen
+    that fits with a trailing "…"; a single word that cannot fit is cut with "…"."""
+    if len(text) <= width:
+        return text
+    cut = max(text.rfind(" ", 0, width), text.rfind("-", 0, width - 1) + 1)
+    if cut <= 0:
+        return text[: width - 1] + "…"
+    return text[:cut].rstrip(" ,:;") + "…"
 
 
 @strategies_app.command("show")
