@@ -21,15 +21,21 @@ def _provenance(label: str, oracle: bool) -> Text:
 
 
 def _accuracy(s: StrategySummary) -> str:
+    if not s.scored:
+        return "n/a (unscored)"
     return f"{s.accuracy:.2f} [{s.ci_low:.2f}, {s.ci_high:.2f}]"
 
 
 def _by_round(s: StrategySummary) -> str:
+    if not s.scored:
+        return "-"
     return "→".join(f"{a:.2f}" for a in s.accuracy_by_round) or "-"
 
 
 def _flips(s: StrategySummary) -> str:
     """``r→w/w→r`` per round, then the draft-to-final total after a bar."""
+    if not s.scored:
+        return "-"
     per_round = "  ".join(f"{f.right_wrong}/{f.wrong_right}" for f in s.flips_by_round)
     total = f"{s.flips_total.right_wrong}/{s.flips_total.wrong_right}"
     return f"{per_round} | {total}" if per_round else "-"

@@ -129,6 +129,7 @@ def summarize_strategy(outcomes: Sequence[Outcome], *, confidence: float = 0.95)
         wall_s=sum(o.wall_s for o in outcomes),
         no_answer=sum(not o.has_answer for o in outcomes),
         errors=sum(o.error is not None for o in outcomes),
+        scored=any(o.scored for o in outcomes),
         errors_by_kind=dict(
             Counter(o.error_kind for o in outcomes if o.error_kind is not None).most_common()
         ),
@@ -146,7 +147,8 @@ def _comparison_pairs(
 ) -> list[tuple[str, str]]:
     """Which comparisons a run summary makes: every strategy against the run's baseline
     (compute-matched baselines excluded: they exist to be compared with the strategy they
-    match), and every strategy against each of its compute-matched baselines."""
+    match), and every strategy against each of its compute-matched baselines; pairs without a
+    scored sample in common are left out."""
     matched = {name: group[0].baseline_of for name, group in groups.items()}
     pairs: list[tuple[str, str]] = []
     if baseline is not None:
@@ -154,7 +156,10 @@ def _comparison_pairs(
     for name, target in matched.items():
         if target is not None and target in groups and (target, name) not in pairs:
             pairs.append((target, name))
-    return pairs
+    # Only pairs with something to compare: scored outcomes on shared samples (a proxied chat
+    # session has neither gold answers nor two strategies on one request).
+    ids = {name: {o.sample_id for o in group if o.scored} for name, group in groups.items()}
+    return [(a, b) for a, b in pairs if ids[a] & ids[b]]
 
 
 def summarize_run(

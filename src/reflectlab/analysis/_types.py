@@ -56,6 +56,9 @@ class Outcome(BaseModel):
     error: str | None = None
     #: Set when the sample errored (failed call, sandbox, strategy bug): not an answer.
     error_kind: str | None = None
+    #: False when there is no gold answer to score against (a proxied chat request): the
+    #: correctness fields are then meaningless and summaries show no accuracy.
+    scored: bool = True
     baseline_of: str | None = None
     budget_mode: str | None = None
 
@@ -139,6 +142,10 @@ class StrategySummary(BaseModel):
     #: Errored samples by kind (``AuthenticationError``, ``SandboxError``, ...). They stay in
     #: ``n`` as not correct, and are left out of paired comparisons.
     errors_by_kind: dict[str, int] = Field(default_factory=dict)
+    #: False when none of the strategy's samples could be scored (no gold answer): accuracy,
+    #: its interval, per-round accuracy and flips are then not measurements (the JSON shows
+    #: null for them) and the strategy is left out of comparisons.
+    scored: bool = True
     #: Calls cut by the token limit, and calls whose server reported no usage (their tokens
     #: are unknown, not 0); ``None`` when the call log does not say.
     truncated_calls: int | None = None
@@ -200,3 +207,6 @@ class RunSummary(BaseModel):
     confidence: float
     alpha: float
     oracle_assisted: bool
+    #: Per model: generated tokens/s of the run's fresh calls (completion tokens / summed
+    #: latency; :meth:`~reflectlab.store.Store.generation_tok_s`). Empty when not computed.
+    generation_tok_s: dict[str, float] = Field(default_factory=dict)

@@ -33,6 +33,7 @@ def outcome_from_result(r: ResultRecord) -> Outcome:
         stop_reason=r.stop_reason,
         error=r.error,
         error_kind=r.error_kind,
+        scored=not r.detail.get("unscored", False),
         baseline_of=r.baseline_of,
         budget_mode=r.budget_mode,
     )
@@ -67,11 +68,18 @@ def summarize_stored_run(
         q = quality.get(row.name)
         if q is not None:
             row.truncated_calls, row.usage_unknown_calls = q.truncated, q.usage_unknown
+    summary.generation_tok_s = store.generation_tok_s(run.run_id)
     return run, summary
 
 
 def summary_json(run: RunRecord, summary: RunSummary) -> dict[str, Any]:
-    """The JSON object ``reflectlab run --json`` prints."""
+    """The JSON object ``reflectlab run --json`` prints. A strategy without gold answers to
+    score against (``scored`` false) has ``null`` where a correctness figure would be."""
+    data = summary.model_dump(mode="json")
+    for row in data["strategies"]:
+        if not row["scored"]:
+            for key in _CORRECTNESS_FIELDS:
+                row[key] = None
     return {
         "run_id": run.run_id,
         "status": run.status,
@@ -79,5 +87,12 @@ def summary_json(run: RunRecord, summary: RunSummary) -> dict[str, Any]:
         "model": run.model,
         "config": run.config,
         "progress": {"done": run.n_done, "expected": run.n_expected},
-        **summary.model_dump(mode="json"),
+        **data,
     }
+
+
+#: Summary fields that say how often answers were right: meaningless without gold answers.
+_CORRECTNESS_FIELDS = (
+    "correct", "accuracy", "ci_low", "ci_high", "accuracy_by_round", "flips_by_round",
+    "flips_total", "cost_per_correct",
+)  # fmt: skip

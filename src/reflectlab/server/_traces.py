@@ -122,6 +122,7 @@ class TraceLog:
                 "strategy_calls": result.calls,
                 "strategy_tokens": result.tokens,
                 "call_ids": [e.call_id for e in events],
+                "unscored": True,  # no gold target: summaries show no accuracy for it
                 **detail,
             },
         )
