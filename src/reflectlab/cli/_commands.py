@@ -7,6 +7,7 @@ from reflectlab.cli import (  # noqa: F401
     cache,
     chat,
     demo,
+    export,
     judge,
     meta_eval,
     models,

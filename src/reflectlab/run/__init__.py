@@ -14,7 +14,18 @@ import asyncio
 from typing import Any
 
 from reflectlab.run._baselines import MATCHED_BASELINES, matched_baselines
+from reflectlab.run._compare_runs import RunComparison, StrategyRunComparison, compare_runs
 from reflectlab.run._config import BaselineMode, RunConfig, StrategySpec
+from reflectlab.run._export import (
+    EXPORT_FORMATS,
+    EXPORT_KINDS,
+    ExportFormat,
+    ExportKind,
+    export_columns,
+    export_rows,
+    export_run,
+    export_text,
+)
 from reflectlab.run._runner import Runner, load_task, resume_run, start_run
 from reflectlab.run._summary import (
     get_run_or_fail,
@@ -25,11 +36,22 @@ from reflectlab.run._summary import (
 from reflectlab.store import Store
 
 __all__ = [
+    "EXPORT_FORMATS",
+    "EXPORT_KINDS",
     "MATCHED_BASELINES",
     "BaselineMode",
+    "ExportFormat",
+    "ExportKind",
+    "RunComparison",
     "RunConfig",
     "Runner",
+    "StrategyRunComparison",
     "StrategySpec",
+    "compare_runs",
+    "export_columns",
+    "export_rows",
+    "export_run",
+    "export_text",
     "get_run_or_fail",
     "load_task",
     "matched_baselines",
