@@ -22,7 +22,7 @@ from reflectlab.errors import (
 from reflectlab.model.providers.mock import MockRequest
 from reflectlab.run import RunConfig, StrategySpec, resume_run, start_run, summarize_stored_run
 from reflectlab.store import Store
-from reflectlab.task import Sample
+from reflectlab.task import Sample, Score
 from support.numbers import NumberTask
 
 SAMPLES = [Sample(id=str(i), input=f"What is {i}+{i}?", target=str(2 * i)) for i in range(6)]
@@ -241,3 +241,24 @@ async def test_the_report_names_errored_samples(tmp_path: Path, script: Script) 
     html = render_report(store, run_id)
     assert "1 of 6 samples errored (ProviderUnavailableError ×1)" in html
     assert f"reflectlab resume {run_id}" in html
+
+
+async def test_a_scorer_that_cannot_run_is_an_error_not_a_wrong_answer(
+    tmp_path: Path, script: Script, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reflectlab.errors import SandboxError
+
+    class BrokenSandboxTask(NumberTask):
+        async def score(self, sample: Sample, response: str) -> Score:
+            raise SandboxError("sandbox launcher failed: cannot exec /tmp/venv/bin/python")
+
+    monkeypatch.setattr(
+        "reflectlab.run._runner.get_task", lambda spec, **kw: BrokenSandboxTask(list(SAMPLES))
+    )
+    store = Store(tmp_path / "r.db")
+    run_id = await start_run(config(strategies=[StrategySpec(name="direct")]), store)
+    results = store.results(run_id)
+    assert all(r.error_kind == "SandboxError" and not r.final_correct for r in results)
+    assert all("cannot exec" in (r.error or "") for r in results)
+    _, summary = summarize_stored_run(store, run_id)
+    assert summary.strategies[0].errors_by_kind == {"SandboxError": 6}
