@@ -9,6 +9,7 @@ from reflectlab.cli import (  # noqa: F401
     demo,
     export,
     judge,
+    merge,
     meta_eval,
     models,
     report,

@@ -12,6 +12,7 @@ from reflectlab.cli._common import open_store
 from reflectlab.cli._runview import exit_for_errors, print_summary, run_with_progress
 from reflectlab.errors import ConfigError
 from reflectlab.run import RunConfig, StrategySpec, start_run
+from reflectlab.run._shards import Shard
 
 
 def parse_strategies(text: str) -> list[StrategySpec]:
@@ -164,6 +165,14 @@ def run(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     db: Annotated[Path | None, typer.Option("--db", help="Store path.")] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="I/N: run only the samples at positions p with p % N == I (0 <= I < N), "
+            "each shard into its own --db; `reflectlab merge` joins the shards into one run.",
+        ),
+    ] = None,
 ) -> None:
     """Run strategies on a task with a model; print accuracy per round, flips, cost and
     paired tests against the baseline and compute-matched baselines.
@@ -196,10 +205,11 @@ def run(
         sample_budget_tokens=sample_budget_tokens,
         baselines=baselines,  # type: ignore[arg-type]
     )
+    shard_spec = Shard.parse(shard) if shard is not None else None
     store = open_store(db)
     run_id = run_with_progress(
         lambda on_result, on_start: start_run(
-            config, store, on_result=on_result, on_start=on_start
+            config, store, on_result=on_result, on_start=on_start, shard=shard_spec
         ),
         quiet=quiet,
     )

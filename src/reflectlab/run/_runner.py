@@ -32,6 +32,7 @@ from reflectlab.feedback import no_label_free_check
 from reflectlab.model import CallEvent, Model, call_tags, capture_calls, get_model
 from reflectlab.run._baselines import baseline_label, matched_baselines
 from reflectlab.run._config import RunConfig, StrategySpec
+from reflectlab.run._shards import Shard, recorded_shard, shard_versions, sharded_run_id
 from reflectlab.store import (
     HEARTBEAT_S,
     CheckpointRecord,
@@ -470,11 +471,15 @@ async def start_run(
     *,
     on_result: ProgressHook | None = None,
     on_start: Callable[[RunRecord], None] | None = None,
+    shard: Shard | None = None,
 ) -> str:
     """Create a run in the store and execute it; return its id.
 
     Everything that can be refused is refused before the run exists: strategy names and
     parameters, the task file, model names and URLs, tool feedback without a label-free check.
+
+    ``shard``: run only that slice of the samples, under the run id all shards of this
+    configuration share (see :mod:`reflectlab.run._shards`; ``reflectlab merge`` joins them).
     """
     labels = config.labels()
     for spec in config.strategies:  # names and parameters first: no file is read for a typo
@@ -482,6 +487,13 @@ async def start_run(
     task, samples = load_task(config)
     validate_plan(config, task)
     run_id = _new_run_id()
+    positions, versions = list(range(len(samples))), _versions(config, task)
+    if shard is not None:
+        run_id, positions = _shard_plan(store, config, shard, len(samples))
+        versions["shard"] = shard_versions(
+            shard, n_total=len(samples), expected_total=len(samples) * _jobs_per_sample(config)
+        )
+    whole, samples = samples, [samples[i] for i in positions]
     now = time.time()
     run = RunRecord(
         run_id=run_id,
@@ -494,7 +506,7 @@ async def start_run(
         n_samples=len(samples),
         n_expected=len(samples) * _jobs_per_sample(config),
         config=config.model_dump(mode="json"),
-        versions=_versions(config, task),
+        versions=versions,
     )
     store.create_run(
         run,
@@ -502,7 +514,7 @@ async def start_run(
             SampleRecord(
                 sample_id=s.id, position=i, input=s.input, target=s.target, metadata=s.metadata
             )
-            for i, s in enumerate(samples)
+            for i, s in ((i, whole[i]) for i in positions)
         ],
     )
     token = store.acquire_lease(run_id)
@@ -529,6 +541,9 @@ async def resume_run(
     config = RunConfig.model_validate(run.config)
     task, samples = load_task(config)
     validate_plan(config, task)
+    shard = recorded_shard(run.versions)
+    if shard is not None:
+        samples = [samples[i] for i in shard.positions(len(samples))]
     stored = [s.sample_id for s in store.run_samples(run.run_id)]
     if [s.id for s in samples] != stored:
         raise ConfigError(
@@ -543,6 +558,23 @@ async def resume_run(
         store, run.run_id, token, config, task, samples, on_result, retry_errors=retry_errors
     )
     return run.run_id
+
+
+def _shard_plan(
+    store: Store, config: RunConfig, shard: Shard, n_samples: int
+) -> tuple[str, list[int]]:
+    """The shared run id and the positions of ``shard``; refused when that run is already in
+    this store (one store per shard) or the shard would be empty."""
+    run_id = sharded_run_id(config)
+    positions = shard.positions(n_samples)
+    if not positions:
+        raise ConfigError(f"shard {shard} of {n_samples} samples has no sample; use fewer shards")
+    if store.db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
+        raise ConfigError(
+            f"run {run_id} (a shard of this configuration) is already in {store.path}: give "
+            f"each shard its own --db, or continue it with `reflectlab resume {run_id}`"
+        )
+    return run_id, positions
 
 
 async def _hold_lease(store: Store, run_id: str, token: str, main: asyncio.Task[str]) -> None:
