@@ -6,6 +6,7 @@ import hashlib
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 from reflectlab.cli import app
 from reflectlab.errors import ConfigError
 from reflectlab.report import build_charts, report_data
-from reflectlab.report._charts import FLIP_COLOURS, WARNING_COLOUR
+from reflectlab.report._charts import FLIP_COLOURS, WARNING_COLOUR, _transition_order
 from reflectlab.report._facts import display_order
 from reflectlab.run import summarize_stored_run
 from reflectlab.store import Store
@@ -75,7 +76,12 @@ async def test_cli_writes_the_report(
     # Without -o the file lands in the current directory, named after the run.
     monkeypatch.chdir(tmp_path)
     opened: list[str] = []
-    monkeypatch.setattr("webbrowser.open", lambda uri: opened.append(uri) or False)
+
+    def no_browser(uri: str) -> bool:
+        opened.append(uri)
+        return False
+
+    monkeypatch.setattr("webbrowser.open", no_browser)
     result = runner.invoke(app, ["report", run_id, "--db", store.path, "--open"])
     assert result.exit_code == 0, result.output
     default = tmp_path / f"reflectlab-report-{run_id}.html"
@@ -99,3 +105,39 @@ def test_vendored_scripts_match_their_notice() -> None:
     for name, digest in recorded.items():
         assert hashlib.sha256((static / name).read_bytes()).hexdigest() == digest
     assert (static / "LICENSE.vega").is_file() and (static / "LICENSE.vega-lite").is_file()
+
+
+def test_flip_chart_rounds_in_order_draft_to_final_last() -> None:
+    labels = ["0→1", "draft→final", "1→2", "10→11", "2→3"]
+    assert sorted(labels, key=_transition_order) == ["0→1", "1→2", "2→3", "10→11", "draft→final"]
+
+
+async def test_flip_chart_axis_of_a_run(oracle_run: tuple[Store, str]) -> None:
+    store, run_id = oracle_run
+    run, summary = summarize_stored_run(store, run_id)
+    flips = build_charts(display_order(run, summary), summary.confidence)["chart-flips"]
+    assert flips["spec"]["encoding"]["x"]["sort"] == ["0→1", "draft→final"]
+
+
+async def test_cli_compare_embeds_the_other_runs_shared_traces(
+    make_run: Any, tmp_path: Path
+) -> None:
+    store, first = await make_run("direct", "self_refine")
+    _, second = await make_run("self_refine", max_rounds=2)
+    out = tmp_path / "compare.html"
+    args = ["report", first, "--compare", second, "-o", str(out), "--db", store.path]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = report_data(out.read_text(encoding="utf-8"))
+    assert data["summary"]["run_id"] == first
+    assert data["compare"] == {
+        "run_id": second,
+        "task": "numbers",
+        "model": "mock/solver",
+        "status": "completed",
+        "shared_samples": 6,
+    }
+    assert data["compare_index"]["strategies"] == ["self_refine"]
+    assert len(data["compare_index"]["rows"]) == 6 and data["compare_chunks"]
+    bad = runner.invoke(app, ["report", first, "--compare", "nope", "--db", store.path])
+    assert isinstance(bad.exception, ConfigError) and "no run 'nope'" in str(bad.exception)

@@ -26,6 +26,14 @@ def report(
     db: Annotated[
         Path | None, typer.Option("--db", help="Run store (default: REFLECTLAB_HOME).")
     ] = None,
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            "--compare",
+            help="Another run (id or prefix, same store): embed its traces on the samples both"
+            " runs share and show one sample of both runs side by side.",
+        ),
+    ] = None,
     open_browser: Annotated[
         bool, typer.Option("--open", help="Open the report in a web browser, if there is one.")
     ] = False,
@@ -34,7 +42,13 @@ def report(
     and every step of every sample. The file works offline; rendering never calls a model."""
     store = open_store(db)
     run = get_run_or_fail(store, run_id)
-    path = write_report(store, run.run_id, output or Path(f"reflectlab-report-{run.run_id}.html"))
+    other = get_run_or_fail(store, compare).run_id if compare else None
+    path = write_report(
+        store,
+        run.run_id,
+        output or Path(f"reflectlab-report-{run.run_id}.html"),
+        compare=other,
+    )
     size = path.stat().st_size
     console.print(f"wrote {path} ({size / 1_000_000:.1f} MB)")
     if open_browser:

@@ -101,7 +101,9 @@ def accuracy_chart(strategies: Sequence[StrategySummary], confidence: float) -> 
             + ("; orange outline: ORACLE-ASSISTED" if any(r["oracle"] for r in rows) else ""),
         },
         "data": {"values": rows},
-        "width": {"step": max(24, 16 * len(series))},
+        # The figure's width: the plot follows the page down to a phone's (the viewer puts
+        # the legend below it on a narrow screen).
+        "width": "container",
         "height": 260,
         "encoding": {
             "x": {**x, "axis": x_axis},
@@ -240,7 +242,7 @@ def accuracy_by_round_chart(strategies: Sequence[StrategySummary]) -> dict[str, 
             "its last answer in later rounds",
         },
         "data": {"values": rows},
-        "width": 420,
+        "width": "container",
         "height": 260,
         "mark": {"type": "line", "point": {"size": 60}},
         "encoding": {
@@ -274,6 +276,12 @@ def accuracy_by_round_chart(strategies: Sequence[StrategySummary]) -> dict[str, 
             ],
         },
     }
+
+
+def _transition_order(label: str) -> tuple[int, ...]:
+    """Rounds in order ("0→1", "1→2", ... "10→11"), the "draft→final" total last."""
+    rounds = [int(part) for part in label.split("→") if part.isdigit()]
+    return (0, *rounds) if len(rounds) == 2 else (1,)
 
 
 def flips_chart(strategies: Sequence[StrategySummary]) -> dict[str, Any] | None:
@@ -324,7 +332,7 @@ def flips_chart(strategies: Sequence[StrategySummary]) -> dict[str, Any] | None:
                 "x": {
                     "field": "transition",
                     "type": "ordinal",
-                    "sort": list(dict.fromkeys(transitions)),
+                    "sort": sorted(set(transitions), key=_transition_order),
                     "title": "rounds",
                     "axis": {"labelAngle": 0},
                 },

@@ -31,7 +31,7 @@ from reflectlab.store import Store
 __all__ = ["STATIC_FILES", "render_report", "report_data", "write_report"]
 
 #: Vendored and own assets inlined into every report, in load order.
-STATIC_FILES = ("vega.min.js", "vega-lite.min.js", "report.js")
+STATIC_FILES = ("vega.min.js", "vega-lite.min.js", "textdiff.js", "report.js")
 
 
 @cache
@@ -104,8 +104,34 @@ def _flip_rows(ordered: list[StrategySummary]) -> list[tuple[StrategySummary, li
     return [(s, [*s.flips_by_round, s.flips_total]) for s in ordered if s.flips_by_round]
 
 
-def render_report(store: Store, run_id: str) -> str:
-    """The HTML report of run ``run_id`` (a unique prefix is enough) as one string.
+def _compare_view(store: Store, run_id: str, other_id: str) -> dict[str, Any]:
+    """The traces of run ``other_id`` on the samples it shares with ``run_id``, for the
+    viewer's side-by-side view; the viewer pairs results by strategy name and sample id."""
+    other, other_summary = summarize_stored_run(store, other_id)
+    mine = {s.sample_id for s in store.run_samples(run_id)}
+    mine |= {r.sample_id for r in store.results(run_id)}
+    samples = [s for s in store.run_samples(other.run_id) if s.sample_id in mine]
+    results = [r for r in store.results(other.run_id) if r.sample_id in mine]
+    order = [s.name for s in display_order(other, other_summary)]
+    trace = build_trace_payload(samples, results, _calls_of_sample(store, other.run_id), order)
+    shared = {r.sample_id for r in results}
+    return {
+        "run": other,
+        "trace": trace,
+        "info": {
+            "run_id": other.run_id,
+            "task": other.task,
+            "model": other.model,
+            "status": other.status,
+            "shared_samples": len(shared),
+        },
+    }
+
+
+def render_report(store: Store, run_id: str, *, compare: str | None = None) -> str:
+    """The HTML report of run ``run_id`` (a unique prefix is enough) as one string. With
+    ``compare`` (another run's id or prefix), that run's traces on the samples both runs share
+    are embedded too, and the trace viewer shows one sample of both runs side by side.
 
     Example::
 
@@ -123,6 +149,7 @@ def render_report(store: Store, run_id: str) -> str:
     )
     charts = build_charts(ordered, summary.confidence)
     strategy_by_name = {s.name: s for s in ordered}
+    compared = _compare_view(store, run.run_id, compare) if compare else None
     template = _environment().get_template("report.html.j2")
     return template.render(
         run=run,
@@ -138,6 +165,7 @@ def render_report(store: Store, run_id: str) -> str:
         charts=charts,
         has_usd=any(s.cost_usd > 0 for s in ordered),
         trace=trace,
+        compare=compared,
         flip_colours=FLIP_COLOURS,
         warning_colour=WARNING_COLOUR,
         css=_asset("report.css"),
@@ -161,10 +189,12 @@ def _calls_of_sample(store: Store, run_id: str) -> CallsOfSample:
     return read
 
 
-def write_report(store: Store, run_id: str, path: str | Path) -> Path:
-    """Render run ``run_id`` and write it to ``path`` (parent folders are created); return
-    the path written."""
-    html = render_report(store, run_id)
+def write_report(
+    store: Store, run_id: str, path: str | Path, *, compare: str | None = None
+) -> Path:
+    """Render run ``run_id`` (beside run ``compare``, if given) and write it to ``path``
+    (parent folders are created); return the path written."""
+    html = render_report(store, run_id, compare=compare)
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -182,12 +212,17 @@ _BLOCK = re.compile(
 def report_data(html: str) -> dict[str, Any]:
     """The data embedded in a rendered report, decoded: ``summary`` (what ``reflectlab show
     --json`` prints), ``charts`` (the Vega-Lite specs), ``index`` and ``chunks`` (the traces).
-    For scripts that post-process a report someone sent, and for tests."""
+    For scripts that post-process a report someone sent, and for tests. A report rendered with
+    ``compare`` also has ``compare`` (the other run), ``compare_index`` and ``compare_chunks``."""
     out: dict[str, Any] = {"chunks": []}
     for kind, block_id, body in _BLOCK.findall(html):
         value = json.loads(body) if kind == "json" else decode_block(body)
         if block_id.startswith("trace-chunk-"):
             out["chunks"].append(value)
+        elif block_id.startswith("compare-chunk-"):
+            out.setdefault("compare_chunks", []).append(value)
+        elif block_id == "compare-index":
+            out["compare_index"] = value
         else:
             out[block_id.removeprefix("trace-").removesuffix("-json")] = value
     return out

@@ -10,6 +10,7 @@ resends each round is stored once.
 from __future__ import annotations
 
 import itertools
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -56,10 +57,14 @@ class Chunk:
 def _call_step(e: Event, chunk: Chunk) -> dict[str, Any]:
     chunk.size += 96
     usage = e.get("usage") or {}
-    raw_config = e.get("config") or {}
-    config = {k: v for k, v in raw_config.items() if v is not None and k != "n"}
-    if raw_config.get("n", 1) != 1:
-        config["n"] = raw_config["n"]
+    raw_config = e.get("config")
+    # Every sampling parameter as logged, null meaning "the server's default"; the JSON is
+    # interned, so the few distinct configs of a run cost one string per block.
+    config = (
+        chunk.s(json.dumps(raw_config, sort_keys=True, ensure_ascii=False, default=str))
+        if isinstance(raw_config, dict)
+        else None
+    )
     attempts = e.get("attempts") or 0
     truncated = sum(reason == "length" for reason in e.get("finish_reasons") or [])
     return drop_empty(
@@ -83,7 +88,7 @@ def _call_step(e: Event, chunk: Chunk) -> dict[str, Any]:
             "att": attempts if attempts > 1 else None,
             "err": e.get("error"),
             "et": e.get("error_type"),
-            "cfg": config or None,
+            "cfg": config,
             # replies cut by the token limit; tokens the server did not report
             "trunc": truncated or None,
             "nu": usage.get("known") is False and not e.get("error"),

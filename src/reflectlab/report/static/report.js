@@ -57,23 +57,106 @@
   }
 
   /* ---------------------------------------------------------------- charts */
-  async function drawCharts() {
-    var specs = readJSON("charts-json") || {};
-    var ids = Object.keys(specs);
-    for (var k = 0; k < ids.length; k++) {
-      var holder = $(ids[k]);
-      if (!holder) continue;
-      try {
-        var compiled = vegaLite.compile(specs[ids[k]]).spec;
-        holder.textContent = "";
-        var view = new vega.View(vega.parse(compiled), { renderer: "svg", container: holder, hover: true });
-        await view.runAsync();
-      } catch (err) {
-        holder.textContent = "";
-        holder.appendChild(el("p", { class: "chart-error" }, "could not draw this chart: " + err));
-        console.error("chart " + ids[k], err);
+  /* Single and layered charts have width "container" and follow their figure by themselves.
+   * Facets and side-by-side panels cannot, so fitSpec sizes them to the figure; on a narrow
+   * screen it also puts legends below the plot and wraps titles. Charts are redrawn when the
+   * window is resized and that changes what fitSpec gives. */
+  var NARROW = 640;
+  var chartSpecs = {};   // id -> spec as rendered by Python
+  var chartViews = {};   // id -> {view, fitted (JSON of the spec drawn)}
+
+  function wrapLines(value, max) {
+    var out = [];
+    [].concat(value).forEach(function (line) {
+      var cur = "";
+      String(line).split(" ").forEach(function (word) {
+        if (cur && (cur + " " + word).length > max) { out.push(cur); cur = word; }
+        else cur = cur ? cur + " " + word : word;
+      });
+      if (cur) out.push(cur);
+    });
+    return out.length > 1 ? out : out[0];
+  }
+
+  function fitSpec(spec, width) {
+    var s = JSON.parse(JSON.stringify(spec));
+    var narrow = width < NARROW;
+    var legendW = narrow ? 0 : 190;
+    // Titles start at the left edge and wrap: a title wider than its plot is never cut.
+    s.config = Object.assign({}, s.config, { title: { anchor: "start" } });
+    if (s.title && typeof s.title === "object") {
+      var max = Math.max(24, Math.floor(width / 7.5));
+      s.title.text = wrapLines(s.title.text, max);
+      if (s.title.subtitle) s.title.subtitle = wrapLines(s.title.subtitle, Math.floor(max * 1.15));
+    }
+    if (narrow) {
+      s.config.legend = {
+        orient: "bottom", direction: "vertical",
+        labelLimit: Math.max(120, width - 60), titleLimit: Math.max(120, width - 40),
+      };
+      if (s.encoding && s.encoding.x && s.encoding.x.axis) {
+        s.encoding.x.axis = Object.assign({}, s.encoding.x.axis, { labelAngle: -40, labelLimit: 110 });
       }
     }
+    var panels = s.hconcat;
+    if (panels) {
+      var each = Math.floor((width - legendW) / panels.length) - 80;
+      if (each < 220) {  // one under the other
+        s.vconcat = panels;
+        delete s.hconcat;
+        each = width - legendW - 80;
+      }
+      panels.forEach(function (p) { p.width = Math.max(140, Math.min(p.width || 340, each)); });
+    }
+    if (s.facet && s.spec) {
+      var cell = Math.max(140, Math.min(s.spec.width || 220, width - legendW - 80));
+      s.spec.width = cell;
+      s.columns = Math.max(1, Math.min(s.columns || 3, Math.floor((width - legendW) / (cell + 70))));
+    }
+    return s;
+  }
+
+  async function drawChart(id) {
+    var holder = $(id);
+    if (!holder) return;
+    var fitted = fitSpec(chartSpecs[id], holder.clientWidth || window.innerWidth);
+    var key = JSON.stringify(fitted);
+    var old = chartViews[id];
+    if (old && old.fitted === key) return;
+    try {
+      var compiled = vegaLite.compile(fitted).spec;
+      if (old) old.view.finalize();
+      holder.textContent = "";
+      var view = new vega.View(vega.parse(compiled), { renderer: "svg", container: holder, hover: true });
+      chartViews[id] = { view: view, fitted: key };
+      await view.runAsync();
+    } catch (err) {
+      holder.textContent = "";
+      holder.appendChild(el("p", { class: "chart-error" }, "could not draw this chart: " + err));
+      console.error("chart " + id, err);
+    }
+  }
+
+  async function drawCharts() {
+    chartSpecs = readJSON("charts-json") || {};
+    var ids = Object.keys(chartSpecs);
+    for (var k = 0; k < ids.length; k++) await drawChart(ids[k]);
+  }
+
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    trackHeader();
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () {
+      window.reflectlab.redrawn = Promise.all(Object.keys(chartSpecs).map(drawChart));
+    }, 150);
+  });
+
+  /* The sticky header wraps on a narrow screen: CSS reads its height to keep linked-to
+   * content (a #trace=... deep link) below it. */
+  function trackHeader() {
+    var header = document.querySelector("header.top");
+    if (header) document.documentElement.style.setProperty("--header-h", header.offsetHeight + "px");
   }
 
   /* ---------------------------------------------------------------- trace data */
@@ -84,15 +167,29 @@
   var filtered = [];
   var page = 0;
   var selected = null;       // row number
+  // --compare: the other run's traces on the shared samples, paired by strategy and sample id
+  var other = null;          // {info, index, byKey: "strategy\nsample id" -> row, chunks: {}}
+  var sideBySide = false;
 
   function chunk(n) {
     if (!chunkCache[n]) chunkCache[n] = decodeBlock("trace-chunk-" + n);
     return chunkCache[n];
   }
+  function otherChunk(n) {
+    if (!other.chunks[n]) other.chunks[n] = decodeBlock("compare-chunk-" + n);
+    return other.chunks[n];
+  }
 
-  function row(r) {
-    var x = index.rows[r];
+  function rowOf(idx, r) {
+    var x = idx.rows[r];
     return { r: r, s: x[0], i: x[1], traj: x[2], flags: x[3], ans: x[4], calls: x[5], tokens: x[6], chunk: x[7] };
+  }
+  function row(r) { return rowOf(index, r); }
+  function pairKey(idx, x) { return idx.strategies[x.s] + "\n" + idx.samples[x.i][0]; }
+  function otherRow(x) {
+    if (!other) return null;
+    var r = other.byKey[pairKey(index, x)];
+    return r === undefined ? null : rowOf(other.index, r);
   }
 
   async function buildHaystacks() {
@@ -127,6 +224,10 @@
     var strategy = $("f-strategy").value;
     var outcome = $("f-outcome").value;
     var flip = $("f-flip").value;
+    // "k:1" = correct at round k, "k:0" = wrong at round k; a sample that stopped early keeps
+    // its last answer in later rounds (the rule of the accuracy-by-round plot)
+    var atRound = $("f-round").value ? $("f-round").value.split(":") : null;
+    var rk = atRound ? Number(atRound[0]) : 0;
     var hay = deep ? await buildHaystacks() : null;
     var out = [];
     for (var r = 0; r < index.rows.length; r++) {
@@ -138,6 +239,7 @@
       if (flip === "rw" && !(flags & FLAG.rw)) continue;
       if (flip === "wr" && !(flags & FLAG.wr)) continue;
       if (flip === "none" && (flags & (FLAG.rw | FLAG.wr))) continue;
+      if (atRound && (!x[2].length || x[2][Math.min(rk, x[2].length - 1)] !== atRound[1])) continue;
       if (q) {
         var s = index.samples[x[1]];
         var shallow = (s[0] + "\n" + s[1] + "\n" + s[2] + "\n" + (x[4] || "")).toLowerCase();
@@ -210,8 +312,9 @@
       tr.className = Number(tr.getAttribute("data-row")) === r ? "selected" : "";
     });
     var x = row(r);
-    var promise = chunk(x.chunk).then(function (c) {
-      renderTrace(x, c);
+    var y = sideBySide ? otherRow(x) : null;
+    var promise = Promise.all([chunk(x.chunk), y ? otherChunk(y.chunk) : null]).then(function (got) {
+      renderTrace(x, got[0], y, got[1]);
       var id = index.samples[x.i][0];
       history.replaceState(null, "", "#trace=" + encodeURIComponent(index.strategies[x.s]) + "/" + encodeURIComponent(id));
       if (scroll) $("trace-view").scrollIntoView({ block: "start" });
@@ -230,6 +333,22 @@
     return el("span", null, label + " ", el("b", { class: cls || null }, value));
   }
 
+  /* Every call's sampling parameters as logged; null is the server's default. */
+  var SAMPLING = ["temperature", "max_tokens", "seed", "n", "stop", "top_p"];
+  function samplingLine(st, c) {
+    if (st.cfg === undefined) return el("div", { class: "sampling" }, "sampling parameters: not in the call log");
+    var cfg = JSON.parse(c.strings[st.cfg]);
+    var keys = SAMPLING.concat(Object.keys(cfg).filter(function (k) { return SAMPLING.indexOf(k) < 0; }).sort());
+    var parts = ["sampling: "];
+    keys.forEach(function (k, n) {
+      var v = cfg[k];
+      parts.push(n ? " · " : "", k + " ", v === null || v === undefined
+        ? el("span", { class: "default" }, "server default")
+        : el("b", { class: "mono" }, typeof v === "string" ? v : JSON.stringify(v)));
+    });
+    return el("div", { class: "sampling", "data-sampling": c.strings[st.cfg] }, parts);
+  }
+
   function sameMessages(a, b) { return a[0] === b[0] && a[1] === b[1]; }
 
   function renderCall(st, n, prev, c, res) {
@@ -245,7 +364,8 @@
         (st.si ? " · sample index " + st.si : "")),
       st.hit ? el("span", { class: "tag" }, "cache hit (not paid again)") : null,
       st.trunc ? el("span", { class: "tag tag-warn", title: "the reply was cut by the token limit" }, "truncated (finish_reason=length)") : null,
-      st.cfg ? el("span", { class: "meta mono" }, JSON.stringify(st.cfg)) : null));
+      null));
+    box.appendChild(samplingLine(st, c));
     // Rounds resend the conversation so far: fold what the previous call already showed
     // (its messages and its reply) so each call opens on what is new.
     var shared = 0;
@@ -264,7 +384,7 @@
         earlier.hidden = !earlier.hidden;
         toggle.textContent = (earlier.hidden ? "▸ show" : "▾ hide") + " the " + shared + " earlier message" + (shared > 1 ? "s" : "");
       });
-      box.insertBefore(earlier, box.children[1]);
+      box.insertBefore(earlier, box.children[2]);  // after the title and the sampling line
       box.insertBefore(el("div", null, toggle), earlier);
     }
     if (st.err) box.appendChild(el("div", { class: "warnbox" }, "error (" + (st.et || "error") + "): " + st.err));
@@ -309,20 +429,51 @@
     return box;
   }
 
-  function renderTrace(x, c) {
-    var key = x.s + ":" + x.i;
-    var res = c.results[key];
+  /* The last checkpoint of each round, in round order (the rule of accuracy per round). */
+  function roundAnswers(res) {
+    var by = {};
+    res.steps.forEach(function (st) {
+      if (st.t === "cp" && (!by[st.round] || by[st.round].idx <= st.idx)) by[st.round] = st;
+    });
+    return Object.keys(by).map(Number).sort(function (a, b) { return a - b; }).map(function (k) { return by[k]; });
+  }
+
+  /* What changed from each round to the next: the extracted answer and the whole response
+   * (its reasoning), removed text struck through, inserted text highlighted. */
+  function renderRoundDiffs(res, c) {
+    var rounds = roundAnswers(res);
+    if (rounds.length < 2) return null;
+    var box = el("div", { class: "round-diffs" }, el("div", { class: "role" }, "changes between rounds"));
+    for (var k = 1; k < rounds.length; k++) {
+      var a = rounds[k - 1], b = rounds[k];
+      var flip = a.ok && !b.ok ? el("span", { class: "tag tag-warn" }, "right→wrong")
+        : (!a.ok && b.ok ? el("span", { class: "tag tag-ok" }, "wrong→right") : null);
+      var ansA = a.ans === undefined ? "(none)" : String(a.ans), ansB = b.ans === undefined ? "(none)" : String(b.ans);
+      var respA = c.strings[a.resp], respB = c.strings[b.resp];
+      box.appendChild(el("details", { class: "round-diff", open: rounds.length <= 4, "data-from": a.round, "data-to": b.round },
+        el("summary", null, "round " + a.round + " → " + b.round + ": ",
+          el("span", { class: a.ok ? "mark-ok" : "mark-bad" }, a.ok ? "✓" : "✗"), " → ",
+          el("span", { class: b.ok ? "mark-ok" : "mark-bad" }, b.ok ? "✓" : "✗"), flip,
+          ansA === ansB ? " · same answer" : " · answer changed",
+          respA === respB ? " · same response" : ""),
+        el("div", { class: "diff-answer" }, "answer: ",
+          ansA === ansB ? el("b", { class: "mono" }, ansA) : reflectlabTextDiff.render(ansA, ansB, "mono diff-inline")),
+        respA === respB ? el("div", { class: "diff-same-note" }, "the response did not change")
+          : reflectlabTextDiff.render(respA, respB, "text diff-text")));
+    }
+    return box;
+  }
+
+  /* One result's trace: head, input and target, round-to-round changes, then every step. */
+  function traceBody(idx, x, c) {
+    var res = c.results[x.s + ":" + x.i];
     var sample = c.samples[String(x.i)] || {};
-    var view = $("trace-view");
-    view.textContent = "";
-    view.hidden = false;
+    var body = el("div", { class: "trace-body" });
     var ok = !!res.ok;
-    var back = el("button", { type: "button", class: "linkish" }, "↑ back to the list");
-    back.addEventListener("click", function () { $("trace-filters").scrollIntoView({ block: "start" }); });
-    view.appendChild(el("h3", null, el("span", null, "sample ", el("span", { class: "mono" }, index.samples[x.i][0]), " · " + index.strategies[x.s]), back));
-    view.appendChild(el("div", { class: "trace-head" },
+    body.appendChild(el("div", { class: "trace-head" },
       badge("final", ok ? "✓ correct" : "✗ wrong", ok ? "mark-ok" : "mark-bad"),
       badge("answer", res.ans === undefined ? "(none)" : res.ans, "mono"),
+      badge("rounds", x.traj.split("").map(function (t) { return t === "1" ? "✓" : "✗"; }).join(" → ") || "-"),
       badge("stop", res.stop || "-"),
       badge("calls", fmt(res.calls || 0) + (res.hits ? " + " + fmt(res.hits) + " cache hits" : "")),
       badge("tokens", fmt((res.pt || 0) + (res.ct || 0))),
@@ -331,27 +482,18 @@
       badge("feedback", (res.kinds || []).join("+") || "none"),
       res.base ? badge("compute-matched baseline of", res.base + (res.mode ? " (" + res.mode + ")" : "")) : null));
     if (res.oracle && res.oracle.length) {
-      view.appendChild(el("div", { class: "warnbox" }, "ORACLE-ASSISTED: " + res.oracle.join("; ")));
+      body.appendChild(el("div", { class: "warnbox" }, "ORACLE-ASSISTED: " + res.oracle.join("; ")));
     }
-    if (res.err) view.appendChild(el("div", { class: "warnbox" }, "error: " + res.err));
-    if (res.reason) view.appendChild(el("div", null, "scorer on the final answer: " + res.reason));
-    if (res.missing) view.appendChild(el("div", { class: "warnbox" }, res.missing + " of this sample's calls are not in the call log."));
+    if (res.err) body.appendChild(el("div", { class: "warnbox" }, "error: " + res.err));
+    if (res.reason) body.appendChild(el("div", null, "scorer on the final answer: " + res.reason));
+    if (res.missing) body.appendChild(el("div", { class: "warnbox" }, res.missing + " of this sample's calls are not in the call log."));
 
-    var others = el("div", { class: "others" }, "same sample: ");
-    (bySample[x.i] || []).forEach(function (r) {
-      var y = row(r);
-      var b = el("button", { type: "button", class: (y.flags & FLAG.correct ? "ok" : "bad") + (r === x.r ? " current" : "") },
-        (y.flags & FLAG.correct ? "✓ " : "✗ ") + index.strategies[y.s]);
-      b.addEventListener("click", function () { openRow(r, false); });
-      others.appendChild(b);
-    });
-    view.appendChild(others);
-
-    view.appendChild(el("div", { class: "msg" }, el("div", { class: "role" }, "input"), text(c.strings[sample.input] || "")));
+    body.appendChild(el("div", { class: "msg" }, el("div", { class: "role" }, "input"), text(c.strings[sample.input] || "")));
     var target = sample.target === undefined ? "" : (typeof sample.target === "string" ? sample.target : JSON.stringify(sample.target));
-    view.appendChild(el("div", { class: "msg" }, el("div", { class: "role" }, "target (gold)"), text(target)));
-    if (sample.meta) view.appendChild(el("details", null, el("summary", null, "metadata"), text(JSON.stringify(sample.meta, null, 2))));
-    if (res.notes) view.appendChild(el("details", null, el("summary", null, "strategy notes"), text(JSON.stringify(res.notes, null, 2))));
+    body.appendChild(el("div", { class: "msg" }, el("div", { class: "role" }, "target (gold)"), text(target)));
+    if (sample.meta) body.appendChild(el("details", null, el("summary", null, "metadata"), text(JSON.stringify(sample.meta, null, 2))));
+    if (res.notes) body.appendChild(el("details", null, el("summary", null, "strategy notes"), text(JSON.stringify(res.notes, null, 2))));
+    append(body, renderRoundDiffs(res, c));
 
     var prev = null, lastReply = null, n = 0;
     var steps = el("div", { class: "steps" });
@@ -368,9 +510,53 @@
       }
     });
     if (!res.steps.length) steps.appendChild(el("p", { class: "hint" }, "No step was recorded for this sample."));
-    view.appendChild(steps);
+    body.appendChild(steps);
     if (res.final !== undefined && res.final !== lastReply) {
-      view.appendChild(el("div", { class: "msg" }, el("div", { class: "role" }, "final response"), text(c.strings[res.final])));
+      body.appendChild(el("div", { class: "msg" }, el("div", { class: "role" }, "final response"), text(c.strings[res.final])));
+    }
+    return body;
+  }
+
+  function renderTrace(x, c, y, d) {
+    var view = $("trace-view");
+    view.textContent = "";
+    view.hidden = false;
+    var back = el("button", { type: "button", class: "linkish" }, "↑ back to the list");
+    back.addEventListener("click", function () { $("trace-filters").scrollIntoView({ block: "start" }); });
+    view.appendChild(el("h3", null, el("span", null, "sample ", el("span", { class: "mono" }, index.samples[x.i][0]), " · " + index.strategies[x.s]), back));
+
+    var others = el("div", { class: "others" }, "same sample: ");
+    (bySample[x.i] || []).forEach(function (r) {
+      var z = row(r);
+      var b = el("button", { type: "button", class: (z.flags & FLAG.correct ? "ok" : "bad") + (r === x.r ? " current" : "") },
+        (z.flags & FLAG.correct ? "✓ " : "✗ ") + index.strategies[z.s]);
+      b.addEventListener("click", function () { openRow(r, false); });
+      others.appendChild(b);
+    });
+    view.appendChild(others);
+
+    if (other) {
+      var pair = otherRow(x);
+      var bar = el("div", { class: "others compare-bar" });
+      if (pair) {
+        var ok = pair.flags & FLAG.correct;
+        var toggle = el("button", { type: "button", id: "compare-toggle", class: sideBySide ? "current" : null },
+          sideBySide ? "hide run " + other.info.run_id : "side by side with run " + other.info.run_id + " (" + (ok ? "✓" : "✗") + " there)");
+        toggle.addEventListener("click", function () { sideBySide = !sideBySide; openRow(x.r, false); });
+        bar.appendChild(toggle);
+      } else {
+        bar.appendChild(el("span", { class: "hint" }, "run " + other.info.run_id + " has no result of " + index.strategies[x.s] + " on this sample"));
+      }
+      view.appendChild(bar);
+    }
+
+    if (y && d) {
+      view.appendChild(el("div", { class: "compare-grid", id: "compare-grid" },
+        el("div", { class: "compare-col run-a" }, el("h4", null, "this run · ", el("span", { class: "mono" }, $("run-id").textContent)), traceBody(index, x, c)),
+        el("div", { class: "compare-col run-b" }, el("h4", null, "run · ", el("span", { class: "mono" }, other.info.run_id),
+          " · " + other.info.model), traceBody(other.index, y, d))));
+    } else {
+      view.appendChild(traceBody(index, x, c));
     }
   }
 
@@ -392,26 +578,50 @@
     index.strategies.forEach(function (name, s) {
       select.appendChild(el("option", { value: String(s) }, name));
     });
+    var rounds = 0;
+    index.rows.forEach(function (x) { rounds = Math.max(rounds, x[2].length); });
+    var byRound = $("f-round");
+    for (var k = 0; k < rounds; k++) {
+      var name = "round " + k + (k === 0 ? " (first draft)" : "");
+      byRound.appendChild(el("option", { value: k + ":1" }, "correct at " + name));
+      byRound.appendChild(el("option", { value: k + ":0" }, "wrong at " + name));
+    }
+    if (rounds < 2) byRound.hidden = true;
+    var compareInfo = readJSON("compare-json");
+    if (compareInfo) {
+      var idx = await decodeBlock("compare-index");
+      var byKey = {};
+      idx.rows.forEach(function (x, r) { byKey[idx.strategies[x[0]] + "\n" + idx.samples[x[1]][0]] = r; });
+      other = { info: compareInfo, index: idx, byKey: byKey, chunks: {} };
+      sideBySide = true;
+    }
     var rerun = function () {
       window.reflectlab.filtering = applyFilters().catch(function (err) { console.error(err); });
     };
     $("f-search").addEventListener("input", rerun);
-    ["f-deep", "f-strategy", "f-outcome", "f-flip"].forEach(function (id) { $(id).addEventListener("change", rerun); });
+    ["f-deep", "f-strategy", "f-outcome", "f-flip", "f-round"].forEach(function (id) { $(id).addEventListener("change", rerun); });
     $("p-prev").addEventListener("click", function () { page -= 1; renderPage(); });
     $("p-next").addEventListener("click", function () { page += 1; renderPage(); });
     await applyFilters();
     var opened = openFromHash();
     if (opened) await opened;
+    return !!opened;
   }
 
   /* For scripts and tests: ready (charts drawn, list shown), pending (the trace being
-   * opened), filtering (the filter being applied). */
-  window.reflectlab = { pending: null, filtering: null, open: function (r) { return openRow(r, true); } };
+   * opened), filtering (the filter being applied), redrawn (charts refitted after a resize). */
+  window.reflectlab = { pending: null, filtering: null, redrawn: null, open: function (r) { return openRow(r, true); } };
+  trackHeader();
   window.reflectlab.ready = Promise.all([
     drawCharts(),
     startTraces().catch(function (err) {
       $("p-info").textContent = "the trace viewer could not start: " + err;
       throw err;
     }),
-  ]);
+  ]).then(function (done) {
+    // Charts drawn above a deep-linked trace moved it: bring its title back under the header.
+    trackHeader();
+    if (done[1]) $("trace-view").scrollIntoView({ block: "start" });
+    return done;
+  });
 })();
