@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -11,7 +12,8 @@ from reflectlab.cli._app import app
 from reflectlab.cli._common import open_store
 from reflectlab.cli._runview import exit_for_errors, print_summary, run_with_progress
 from reflectlab.errors import ConfigError
-from reflectlab.run import RunConfig, StrategySpec, start_run
+from reflectlab.run import RunConfig, StrategySpec, start_run, summarize_stored_run, summary_json
+from reflectlab.run._config import read_config_file
 from reflectlab.run._shards import Shard
 
 
@@ -35,8 +37,54 @@ def parse_task_options(options: list[str]) -> dict[str, object]:
     return out
 
 
+#: ``reflectlab run --config FILE``: where the callback leaves the file's path and content.
+CONFIG_META_KEY = "reflectlab.config_file"
+
+
+def _file_value(path: Path, key: str, value: Any, multiple: bool) -> Any:
+    """A TOML value as the option would take it from the command line."""
+    if key == "strategy" and isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    if key == "task_option" and isinstance(value, dict):
+        return [f"{k}={v}" for k, v in value.items()]
+    if multiple:
+        return value if isinstance(value, list) else [value]
+    if isinstance(value, dict | list):
+        raise ConfigError(f"--config {path}: {key} must be a single value, not {value!r}")
+    return value
+
+
+def _load_config(click_ctx: typer.Context, param: Any, path: Path | None) -> Path | None:
+    """Eager: read the file into the command's defaults, so every flag given beside it wins.
+    Keys are the long flag names (``max-tokens`` or ``max_tokens``; also ``strategies`` as a
+    list, ``task_options`` as a table, ``compare_to``)."""
+    if path is None:
+        return None
+    content = read_config_file(path)
+    by_flag: dict[str, Any] = {}
+    for p in click_ctx.command.params:
+        for opt in getattr(p, "opts", []):
+            if opt.startswith("--") and p.name not in ("config_file", "help"):
+                by_flag[opt[2:].replace("-", "_")] = p
+    aliases = {"strategies": "strategy", "task_options": "task_option"}
+    defaults: dict[str, Any] = {}
+    for raw_key, value in content.items():
+        key = raw_key.replace("-", "_")
+        key = aliases.get(key, key)
+        target = by_flag.get(key)
+        if target is None or target.name is None:
+            known = ", ".join(sorted(by_flag))
+            raise ConfigError(f"--config {path}: unknown key {raw_key!r} (known keys: {known})")
+        multiple = bool(getattr(target, "multiple", False))
+        defaults[target.name] = _file_value(path, key, value, multiple)
+    click_ctx.default_map = {**(click_ctx.default_map or {}), **defaults}
+    click_ctx.meta[CONFIG_META_KEY] = {"path": str(path), "content": content}
+    return path
+
+
 @app.command()
 def run(
+    click_ctx: typer.Context,
     task: Annotated[
         str,
         typer.Option(
@@ -51,6 +99,17 @@ def run(
         str, typer.Option("--strategy", "-s", help="Comma-separated; parameters as name:key=value.")
     ],
     model: Annotated[str, typer.Option("--model", "-m", help="provider/model")],
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="TOML file of the same options (keys as the flags: task, strategy, model, "
+            "max_tokens, task_options = {...}, ...); flags given beside it override it. "
+            "Stored with the run.",
+            is_eager=True,
+            callback=_load_config,
+        ),
+    ] = None,
     critic_model: Annotated[
         str | None,
         typer.Option(
@@ -164,6 +223,10 @@ def run(
         bool, typer.Option("--json", help="Print the summary as one JSON object.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Also write the --json summary to this file."),
+    ] = None,
     db: Annotated[Path | None, typer.Option("--db", help="Store path.")] = None,
     shard: Annotated[
         str | None,
@@ -204,6 +267,7 @@ def run(
         budget_usd=budget_usd or None,
         sample_budget_tokens=sample_budget_tokens,
         baselines=baselines,  # type: ignore[arg-type]
+        config_file=click_ctx.meta.get(CONFIG_META_KEY),
     )
     shard_spec = Shard.parse(shard) if shard is not None else None
     store = open_store(db)
@@ -214,4 +278,8 @@ def run(
         quiet=quiet,
     )
     print_summary(store, run_id, as_json=as_json, baseline=baseline)
+    if output is not None:
+        record, summary = summarize_stored_run(store, run_id, baseline=baseline)
+        text = json.dumps(summary_json(record, summary), indent=2, ensure_ascii=False, default=str)
+        output.write_text(text + "\n", encoding="utf-8")
     exit_for_errors(store, run_id)

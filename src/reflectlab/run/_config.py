@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import tomllib
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -84,6 +86,11 @@ class RunConfig(BaseModel):
     budget_usd: float | None = Field(default=None, gt=0.0, description="whole run")
     baselines: BaselineMode = "equal-calls"
     use_cache: bool = True
+    config_file: dict[str, Any] | None = Field(
+        default=None,
+        description="the --config file the run was started with: {'path': ..., 'content': "
+        "{...}} as read (flags given beside it override it; the fields above are what ran)",
+    )
 
     def labels(self) -> list[str]:
         labels = [s.display() for s in self.strategies]
@@ -91,3 +98,15 @@ class RunConfig(BaseModel):
         if dupes:
             raise ConfigError(f"strategy listed twice: {sorted(dupes)}")
         return labels
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A ``reflectlab run --config FILE.toml`` file as a table; an unreadable file or invalid
+    TOML is a :class:`ConfigError` naming the file (and the line, for TOML)."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"--config {path}: cannot read it ({exc.strerror or exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"--config {path}: not valid TOML: {exc}") from None
