@@ -207,6 +207,8 @@ def print_summary(
     )
     for renderable in render_summary(summary):
         target.print(renderable)
+    for name, tok_s in summary.generation_tok_s.items():
+        target.print(f"{name}: {tok_s:.1f} generated tok/s per request (fresh calls)")
 
 
 #: Exit status of ``run``/``resume`` when the run finished but some samples errored.

@@ -237,6 +237,27 @@ class Store(RunTables, RunLeases):
             for r in rows
         }
 
+    def generation_tok_s(self, run_id: str) -> dict[str, float]:
+        """Per model of run ``run_id``: generated tokens per second of its fresh, successful
+        calls with known usage (completion tokens / summed call latency). Cache hits are left
+        out: they cost no generation. With calls in flight together it is the speed one
+        request sees, not the server's total.
+
+        Example::
+
+            store.generation_tok_s(run_id)  # {"llamacpp/default": 31.4}
+        """
+        rows = self.db.execute(
+            """
+            SELECT model, SUM(completion_tokens), SUM(latency_s) FROM calls
+            WHERE run_id = ? AND from_cache = 0 AND error IS NULL
+              AND COALESCE(usage_known, 1) = 1
+            GROUP BY model ORDER BY model
+            """,
+            (run_id,),
+        )
+        return {r[0]: r[1] / r[2] for r in rows if r[2] and r[2] > 0}
+
     def calls(self, *, run_id: str | None = None, limit: int | None = None) -> list[CallEvent]:
         sql = "SELECT event_json FROM calls"
         params: list[Any] = []
