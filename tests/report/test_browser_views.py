@@ -193,7 +193,9 @@ async def test_diff_between_rounds_and_sampling_parameters(
 
 async def test_one_sample_of_two_runs_side_by_side(tmp_path: Path, make_run: Any) -> None:
     store, first = await make_run("direct", "self_refine")
-    _, second = await make_run("direct", "self_refine", max_rounds=2)
+    _, second = await make_run(
+        "direct", "self_refine", max_rounds=2, temperature=0.7, max_tokens=64
+    )
     report = write_report(store, first, tmp_path / "report.html", compare=second)
     data: dict[str, Any] = report_data(report.read_text("utf-8"))
     assert data["compare"]["run_id"] == second and data["compare"]["shared_samples"] == 6
@@ -206,6 +208,14 @@ async def test_one_sample_of_two_runs_side_by_side(tmp_path: Path, make_run: Any
         # The other run refined twice: two round-to-round diffs against one.
         assert [(second in h, n) for h, n in cols] == [(False, 1), (True, 2)], cols
         assert first in cols[0][0]
+        sampling = await page.js(
+            "Array.from(document.querySelectorAll('#compare-grid > .compare-col'), c =>"
+            " Array.from(c.querySelectorAll('.sampling'), n => n.textContent))"
+        )
+        assert sampling[0] and all("temperature server default" in t for t in sampling[0])
+        assert sampling[1] and all(
+            "temperature 0.7" in t and "max_tokens 64" in t for t in sampling[1]
+        ), sampling[1]
         await page.screenshot(tmp_path / "compare.png", full_page=False)
         await page.js(
             "document.getElementById('compare-toggle').click();"
