@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -80,6 +81,20 @@ def _load_config(click_ctx: typer.Context, param: Any, path: Path | None) -> Pat
     click_ctx.default_map = {**(click_ctx.default_map or {}), **defaults}
     click_ctx.meta[CONFIG_META_KEY] = {"path": str(path), "content": content}
     return path
+
+
+def _llamacpp_options(
+    config: RunConfig, threads: int | None, ctx: int | None, click_ctx: typer.Context
+) -> RunConfig:
+    """Engine settings go to the environment the embedded provider reads; without an explicit
+    --concurrency the run takes the engine's slots (see ``engine_defaults``)."""
+    for env, value in (("REFLECTLAB_LLAMACPP_THREADS", threads), ("REFLECTLAB_LLAMACPP_CTX", ctx)):
+        if value is not None:
+            os.environ[env] = str(value)
+    source = click_ctx.get_parameter_source("concurrency")
+    if source is not None and source.name == "DEFAULT":
+        return RunConfig.model_validate(config.model_dump(exclude={"concurrency"}))
+    return config
 
 
 @app.command()
@@ -219,6 +234,25 @@ def run(
             "--compare-to", help="Strategy every other is compared with (default: direct)."
         ),
     ] = None,
+    llamacpp_threads: Annotated[
+        int | None,
+        typer.Option(
+            "--llamacpp-threads",
+            min=1,
+            envvar="REFLECTLAB_LLAMACPP_THREADS",
+            help="Embedded engine threads (default: one core left free, 1 on 2 CPUs).",
+        ),
+    ] = None,
+    llamacpp_ctx: Annotated[
+        int | None,
+        typer.Option(
+            "--llamacpp-ctx",
+            min=64,
+            envvar="REFLECTLAB_LLAMACPP_CTX",
+            help="Embedded engine context per slot, in tokens (default: the model's "
+            "training context up to 8192).",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON object.")
     ] = False,
@@ -269,6 +303,7 @@ def run(
         baselines=baselines,  # type: ignore[arg-type]
         config_file=click_ctx.meta.get(CONFIG_META_KEY),
     )
+    config = _llamacpp_options(config, llamacpp_threads, llamacpp_ctx, click_ctx)
     shard_spec = Shard.parse(shard) if shard is not None else None
     store = open_store(db)
     run_id = run_with_progress(

@@ -461,6 +461,58 @@ def _jobs_per_sample(config: RunConfig) -> int:
     return jobs
 
 
+def engine_defaults(config: RunConfig, task: Task, *, n_samples: int) -> RunConfig:
+    """On the embedded engine (``llamacpp/``): concurrency = its slots unless the run set one,
+    ``max_tokens`` = the task's ``default_max_tokens`` unless set (stored with the run, so a
+    resume sends the same requests), and the estimated duration as one line on stderr."""
+    from reflectlab.model.providers.llamacpp import engine_plan
+
+    plan = engine_plan(config.model)
+    if plan is None:
+        return config
+    update: dict[str, Any] = {}
+    if "concurrency" not in config.model_fields_set:
+        update["concurrency"] = plan.slots
+    if config.max_tokens is None:
+        update["max_tokens"] = task.default_max_tokens
+    config = config.model_copy(update=update) if update else config
+    calls = n_samples * _calls_per_sample(config)
+    low, high = estimate_seconds(calls, config.max_tokens or 0, plan.gen_tok_s)
+    print(
+        f"estimated {_minutes(low)}–{_minutes(high)} min on {plan.describe()}: ~{calls} calls "
+        f"of up to {config.max_tokens} tokens at ~{plan.gen_tok_s:.0f} generated tok/s",
+        file=sys.stderr,
+    )
+    return config
+
+
+def estimate_seconds(calls: int, max_tokens: int, tok_s: float) -> tuple[float, float]:
+    """Bounds of a run's duration: each call generating 40 %..90 % of ``max_tokens`` (small
+    models often run to the limit), plus ~10 % for the prompt tokens the cache misses."""
+    tokens = calls * max_tokens * 1.1
+    return 0.4 * tokens / tok_s, 0.9 * tokens / tok_s
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f}" if seconds >= 90 else f"{seconds / 60:.1f}"
+
+
+def _calls_per_sample(config: RunConfig) -> int:
+    """Model calls one sample costs at most: 1 for a baseline, ``1 + 2 * rounds`` for a
+    reflection strategy (draft, then critique and refine per round), as many again for each
+    of its compute-matched baselines."""
+    reflection = sum(not strategy_info(s.name).baseline for s in config.strategies)
+    extra = (_jobs_per_sample(config) - len(config.strategies)) // max(reflection, 1)
+    total = 0
+    for spec in config.strategies:
+        if strategy_info(spec.name).baseline:
+            total += 1
+            continue
+        rounds = int(resolved_params(spec, config).get("max_rounds", config.max_rounds))
+        total += (1 + 2 * rounds) * (1 + extra)
+    return max(total, 1)
+
+
 def _new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 
@@ -486,6 +538,7 @@ async def start_run(
         resolved_params(spec, config)
     task, samples = load_task(config)
     validate_plan(config, task)
+    config = engine_defaults(config, task, n_samples=len(samples))
     run_id = _new_run_id()
     positions, versions = list(range(len(samples))), _versions(config, task)
     if shard is not None:

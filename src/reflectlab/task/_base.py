@@ -96,6 +96,9 @@ class Task(ABC):
     label_free_check: ClassVar[str | None] = None
     #: What :meth:`oracle_check` checks when it needs gold information; ``None`` when none.
     gold_check: ClassVar[str | None] = None
+    #: ``max_tokens`` per call on the embedded engine (``llamacpp/``) when the run sets none:
+    #: room for the reply this task needs, so a small model cannot ramble a slot full.
+    default_max_tokens: ClassVar[int] = 600
 
     @abstractmethod
     def samples(self) -> list[Sample]:

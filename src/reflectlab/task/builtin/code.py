@@ -73,6 +73,7 @@ class CodeTask(Task):
 
     name = "code"
     answer_kind = "code"
+    default_max_tokens = 600
     # "visible" are the examples the prompt shows; the hidden tests live only in the target.
     public_metadata = frozenset({"entry_point", "family", "visible"})
     label_free_check = "the examples shown in the prompt, run in the sandbox"

@@ -199,6 +199,7 @@ class ConstraintsTask(Task):
 
     name = "constraints"
     answer_kind = "text"
+    default_max_tokens = 800
     # The constraint records are what the scorer checks: feedback from them is an oracle.
     gold_check = "the constraint checker over the generated constraint list (the scorer)"
 

@@ -212,6 +212,7 @@ class KnightsTask(Task):
 
     name = "knights"
     answer_kind = "assignment"
+    default_max_tokens = 600
 
     def __init__(self, options: KnightsOptions | None = None) -> None:
         self.options = options or KnightsOptions()
