@@ -20,7 +20,12 @@ def test_json_lists_paper_feedback_parameters_and_baseline_flag() -> None:
     assert reflexion["paper"].startswith("Shinn et al.")
     assert reflexion["year"] == 2023
     assert "oracle" in reflexion["feedback_kinds"]
-    assert reflexion["parameters"] == {"max_rounds": 3, "feedback": "intrinsic", "memory_size": 3}
+    assert reflexion["parameters"] == {
+        "max_rounds": 3,
+        "feedback": "intrinsic",
+        "memory_size": 3,
+        "temperature": 0.7,
+    }
     assert reflexion["baseline"] is False
     assert rows["retry"]["baseline"] is True
     assert rows["progco"]["feedback_kinds"] == ["tool"]

@@ -137,3 +137,46 @@ async def test_budget_stop_keeps_the_last_answer() -> None:
 def test_bad_parameters_are_config_errors(params: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
         get_strategy("critic", **params)
+
+
+CALC_SCRIPT = [
+    "Answer: 4",
+    "Critique one: 2+3 is not 4.",
+    "Answer: 6",
+    "Critique two: 2+3 is not 6.",
+    "Answer: 5",
+]
+
+
+async def test_default_context_is_the_latest_answer_only_as_in_the_authors_code() -> None:
+    ctx = make_ctx(CALC_SCRIPT)
+    with capture_calls() as calls:
+        await run_strategy(get_strategy("critic", tool="calculator", max_rounds=2), ctx)
+    round2 = [c for c in calls if c.round == 2]
+    seen = [m.content for m in round2[0].messages]
+    assert seen[:2] == [calls[0].messages[0].content, "Answer: 6"]  # question + latest answer
+    assert not any("Critique one" in m or "Answer: 4" in m for m in seen)
+    assert len(round2[1].messages) == len(round2[0].messages) + 2  # + critique + correct prompt
+
+
+async def test_history_context_keeps_the_growing_conversation() -> None:
+    ctx = make_ctx(CALC_SCRIPT)
+    with capture_calls() as calls:
+        await run_strategy(
+            get_strategy("critic", tool="calculator", max_rounds=2, context="history"), ctx
+        )
+    seen = [m.content for m in next(c for c in calls if c.round == 2).messages]
+    assert "Answer: 4" in seen and "Critique one: 2+3 is not 4." in seen
+
+
+async def test_latest_context_skips_an_answer_without_a_final_answer() -> None:
+    ctx = make_ctx(["Answer: 4", "Crit one.", "I am not sure.", "Crit two.", "Answer: 5"])
+    with capture_calls() as calls:
+        await run_strategy(get_strategy("critic", tool="calculator", max_rounds=2), ctx)
+    seen = [m.content for m in next(c for c in calls if c.round == 2).messages]
+    assert seen[1] == "Answer: 4"  # "I am not sure." has no answer: the draft is criticised
+
+
+def test_context_must_be_latest_or_history() -> None:
+    with pytest.raises(ConfigError, match="context"):
+        get_strategy("critic", context="everything")

@@ -101,3 +101,42 @@ async def test_budget_stop_keeps_the_last_trial() -> None:
 def test_memory_size_must_be_positive() -> None:
     with pytest.raises(ConfigError, match="memory_size"):
         get_strategy("reflexion", memory_size=0)
+
+
+async def test_an_unparseable_verdict_is_not_reported_to_the_model_as_a_failure() -> None:
+    ctx = make_ctx(["Answer: 4", "Looks fine to me.", REFLECTION, "Answer: 5", "Correct: yes"])
+    with capture_calls() as calls:
+        result = await run_strategy(get_strategy("reflexion", max_rounds=2), ctx)
+    assert result.feedback[0].verdict == "unknown"
+    reflect_prompt = next(c for c in calls if c.role == "reflect").messages[-1].content
+    assert "judged wrong" not in reflect_prompt
+    assert "could not be confirmed" in reflect_prompt
+    trial = next(c for c in calls if c.role == "refine").messages[-1].content
+    assert "and failed" not in trial and "without a confirmed success" in trial
+    assert result.notes["unknown_verdicts"] == 1
+
+
+async def test_a_verdict_of_incorrect_keeps_the_papers_wording() -> None:
+    ctx = make_ctx(["Answer: 4", "Correct: no", REFLECTION, "Answer: 5", "Correct: yes"])
+    with capture_calls() as calls:
+        await run_strategy(get_strategy("reflexion"), ctx)
+    reflect_prompt = next(c for c in calls if c.role == "reflect").messages[-1].content
+    assert "your answer was judged wrong" in reflect_prompt
+    trial = next(c for c in calls if c.role == "refine").messages[-1].content
+    assert "You have attempted this task before and failed." in trial
+
+
+async def test_retry_is_the_exact_control_its_draft_is_the_same_cached_request() -> None:
+    script = ["Answer: 4", "Correct: no", REFLECTION, "Answer: 5", "Correct: yes"]
+    drafts = []
+    for name in ("reflexion", "retry"):
+        with capture_calls() as calls:
+            await run_strategy(get_strategy(name), make_ctx(script))
+        drafts.append(calls[0])
+        # the evaluator's request is the same too
+        assert calls[1].role == "feedback"
+    reflexion_draft, retry_draft = drafts
+    assert reflexion_draft.request_hash == retry_draft.request_hash
+    assert reflexion_draft.messages == retry_draft.messages
+    assert reflexion_draft.config.temperature == retry_draft.config.temperature == 0.7
+    assert reflexion_draft.sample_index == retry_draft.sample_index == 0

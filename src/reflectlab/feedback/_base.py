@@ -79,34 +79,34 @@ class FeedbackContext(Protocol):
 
 VerdictParser = Callable[[str], Verdict]
 
-_CORRECT_RE = re.compile(
-    r"\b(is|looks|seems|appears)\s+(entirely\s+|fully\s+|completely\s+)?correct\b|"
-    r"\bno (errors?|mistakes?|issues?|problems?)\b|\bstop\b|\[\[correct\]\]|"
-    r"\bverdict\s*:\s*correct\b|\bcorrectness\s*:\s*(true|yes)\b",
+# Explicit verdict markers only. Plain phrases ("looks correct", "no errors", "stop") are not a
+# verdict: they occur inside critiques that go on to find a mistake ("no errors in step 1, but
+# ..."), and a false "correct" ends a refinement loop on a wrong answer.
+_MARKER_RE = re.compile(
+    r"\[\[(?P<bracket>correct|incorrect)\]\]|"
+    r"\bverdict[ \t*_]*:[ \t*_]*(?P<verdict>correct|incorrect)\b|"
+    r"\bcorrectness[ \t*_]*:[ \t*_]*(?P<correctness>true|false|yes|no)\b|"
+    r"\bcorrect[ \t*_]*:[ \t*_]*(?P<yes_no>yes|no)\b",
     re.I,
 )
-_INCORRECT_RE = re.compile(
-    r"\b(incorrect|wrong|mistake|error|not correct|isn't correct|is not right|flaw)\b|"
-    r"\[\[incorrect\]\]|\bverdict\s*:\s*incorrect\b|\bcorrectness\s*:\s*(false|no)\b",
-    re.I,
-)
+_POSITIVE = {"correct", "true", "yes"}
 
 
 def parse_verdict(text: str) -> Verdict:
-    """A generic verdict parser: explicit markers first (``[[CORRECT]]``/``[[INCORRECT]]``,
-    ``Verdict: ...``), then plain phrases. Contradictory or absent signals give "unknown"."""
-    upper = text.upper()
-    if "[[INCORRECT]]" in upper:
-        return "incorrect"
-    if "[[CORRECT]]" in upper:
-        return "correct"
-    says_wrong = bool(_INCORRECT_RE.search(text))
-    says_right = bool(_CORRECT_RE.search(text))
-    if says_wrong and not says_right:
-        return "incorrect"
-    if says_right and not says_wrong:
-        return "correct"
-    return "unknown"
+    """The generic verdict parser: the *last* explicit marker in ``text`` decides —
+    ``[[CORRECT]]``/``[[INCORRECT]]``, ``Verdict: correct|incorrect``,
+    ``Correctness: true|false`` or ``Correct: yes|no`` (the last one, because a model may quote
+    the options before it gives its own). A critique with no marker is "unknown", never
+    "correct": prose such as "no errors" or "stop" is not a verdict.
+
+    A strategy whose prompt asks for another format passes its own parser in
+    :attr:`FeedbackRequest.parse`."""
+    markers = list(_MARKER_RE.finditer(text))
+    if not markers:
+        return "unknown"
+    last = markers[-1]
+    value = next(v for v in last.groupdict().values() if v is not None)
+    return "correct" if value.lower() in _POSITIVE else "incorrect"
 
 
 @dataclass

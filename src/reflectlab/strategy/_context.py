@@ -77,6 +77,7 @@ class StrategyContext:
         self.tokens = 0
         self.notes: dict[str, Any] = {}
         self._seen: dict[tuple[object, ...], int] = {}
+        self._prompts: dict[str, str] = {}
 
     # -- read-only views (the FeedbackContext protocol) ---------------------------------------
     @property
@@ -100,6 +101,17 @@ class StrategyContext:
     @property
     def oracle_assisted(self) -> bool:
         return bool(self.oracle_reasons)
+
+    # -- prompt templates ---------------------------------------------------------------------
+    def prompt(self, name: str, default: str) -> str:
+        """The text of the strategy's prompt template ``name``: the run's override (a
+        ``--prompts`` file or the ``prompts=`` parameter, see
+        :mod:`reflectlab.strategy._prompts`) or ``default``, the module constant."""
+        return self._prompts.get(name, default)
+
+    def set_prompts(self, overrides: dict[str, str]) -> None:
+        """Install checked template overrides (done by the registry before the strategy runs)."""
+        self._prompts = dict(overrides)
 
     # -- model calls --------------------------------------------------------------------------
     def _check_budget(self) -> None:

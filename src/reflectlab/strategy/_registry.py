@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from reflectlab.errors import ConfigError
 from reflectlab.feedback import FEEDBACK_KINDS
 from reflectlab.strategy._context import StrategyContext
+from reflectlab.strategy._prompts import resolve_prompts, with_prompts
 
 StrategyFn = Callable[[StrategyContext], Awaitable[str]]
 Factory = Callable[..., StrategyFn]
@@ -47,7 +48,16 @@ class StrategyInfo:
 
     def validate(self, params: dict[str, Any]) -> dict[str, Any]:
         """``params`` checked against the factory's signature (names, types, ranges) and
-        completed with the defaults; a :class:`ConfigError` names what is wrong."""
+        completed with the defaults; a :class:`ConfigError` names what is wrong.
+
+        ``prompts`` (a TOML file or ``{NAME: text}``: template overrides, see
+        :mod:`reflectlab.strategy._prompts`) is accepted by every strategy; it is checked here
+        and kept in the result when given."""
+        if "prompts" in params:
+            prompts = params["prompts"]
+            resolve_prompts(self.name, self.factory, prompts)
+            rest = {k: v for k, v in params.items() if k != "prompts"}
+            return {**self.validate(rest), "prompts": prompts}
         unknown = set(params) - set(self.params)
         if unknown:
             raise ConfigError(
@@ -201,4 +211,9 @@ def get_strategy(name: str, **params: Any) -> StrategyFn:
         raise ConfigError(
             f"strategy {name!r} cannot use feedback {feedback!r}; it supports {info.feedback}"
         )
-    return info.factory(**info.validate(params))
+    validated = info.validate(params)
+    prompts = validated.pop("prompts", None)
+    fn = info.factory(**validated)
+    if prompts is None:
+        return fn
+    return with_prompts(fn, resolve_prompts(name, info.factory, prompts))

@@ -21,6 +21,18 @@ Tools (``tool``, used when ``use_tool=True``; provenance "tool"):
 ``use_tool=False`` is the paper's "CRITIC w/o Tool" ablation: the same critique prompt without
 any tool output (provenance "intrinsic").
 
+Context (``context``): what the model sees each round.
+
+- ``latest`` (default): the authors' code (microsoft/ProphetNet, ``CRITIC/src/program/critic.py``
+  and ``CRITIC/src/qa/critic.py``) rebuilds the prompt every iteration from the question and
+  the *latest* answer only ("criticize latest answer that is not None": the newest answer with
+  an extractable final answer, else the draft), then the tool output, the critique and the
+  correction; earlier rounds' critiques are not shown. It is the default because it is what
+  the paper's results were produced with, and a prompt that does not grow keeps small models
+  from drifting on their own earlier critiques.
+- ``history``: one growing conversation (every earlier answer, tool output and critique
+  stays in the prompt). Cheaper with a serving engine's prefix cache; not the paper's setup.
+
 Deviations: in the paper's math setting the answer *is* a program, so executing it is the
 verification; here answers are free text, so the model first writes a checking program (one
 extra call per round). Prompts are zero-shot adaptations of the paper's few-shot ones. The
@@ -53,6 +65,7 @@ from reflectlab.strategy._primitives import (
 from reflectlab.strategy._registry import StrategyFn, strategy
 
 Tool = Literal["python", "check", "calculator"]
+Context = Literal["latest", "history"]
 
 # Gou et al. 2023: verification by the code interpreter (here the model writes the checker).
 VERIFY_PROGRAM_PROMPT = (
@@ -91,6 +104,7 @@ def critic(
     tool: Tool = "python",
     patience: Small = 1,
     timeout_s: Seconds = 10.0,
+    context: Context = "latest",
 ) -> StrategyFn:
     """Draft, then tool-verified critique -> correction until the answer stops changing."""
     if tool not in EVIDENCE_HEADERS:
@@ -100,11 +114,21 @@ def critic(
     executor = CodeExecutionFeedback.with_timeout(timeout_s)
 
     async def run(ctx: StrategyContext) -> str:
+        tpl = ctx.prompt
+        critique_prompt = tpl("CRITIQUE_PROMPT", CRITIQUE_PROMPT)
         convo = Conversation.start(ctx)
+        answers: list[str] = []
+
+        def latest_answer() -> str:
+            """The newest answer with an extractable final answer (else the draft)."""
+            for response in reversed(answers):
+                if ctx.task.extract(ctx.sample, response).value is not None:
+                    return response
+            return answers[0]
 
         async def tool_feedback(response: str, k: int) -> Feedback:
             if tool == "python":
-                convo.user(VERIFY_PROGRAM_PROMPT)
+                convo.user(tpl("VERIFY_PROGRAM_PROMPT", VERIFY_PROGRAM_PROMPT))
                 reply = await ask(ctx, convo, role="verify", round=k)
                 program = extract_python_code(reply)
                 return await run_program(ctx, program, executor, response=response, round=k)
@@ -114,6 +138,10 @@ def critic(
             return await feedback_from(ctx, CalculatorFeedback(), request)
 
         async def verify_and_critique(response: str, k: int) -> Feedback:
+            nonlocal convo
+            if context == "latest":  # the authors' code: question + latest answer only
+                response = latest_answer()
+                convo = Conversation.start(ctx).assistant(response)
             if not use_tool:  # "CRITIC w/o Tool": the same critique, no evidence
                 fb = await critique(
                     ctx,
@@ -121,25 +149,26 @@ def critic(
                     convo,
                     response,
                     round=k,
-                    self_prompt=CRITIQUE_PROMPT,
-                    critic_prompt=CRITIQUE_PROMPT,
+                    self_prompt=critique_prompt,
+                    critic_prompt=critique_prompt,
                 )
-                convo.user(CRITIQUE_PROMPT).assistant(fb.text)
+                convo.user(critique_prompt).assistant(fb.text)
                 return fb
             fb = await tool_feedback(response, k)
-            convo.user(f"{EVIDENCE_HEADERS[tool]}\n{fb.text}\n\n{CRITIQUE_PROMPT}")
+            convo.user(f"{EVIDENCE_HEADERS[tool]}\n{fb.text}\n\n{critique_prompt}")
             fb.details["critique"] = await ask(ctx, convo, role="feedback", round=k)
             return fb
 
         async def correct(response: str, fb: Feedback, k: int) -> str:
-            convo.user(CORRECT_PROMPT)
-            return await ask(ctx, convo, role="refine", round=k)
+            convo.user(tpl("CORRECT_PROMPT", CORRECT_PROMPT))
+            answers.append(await ask(ctx, convo, role="refine", round=k))
+            return answers[-1]
 
-        draft = await ask(ctx, convo, role="draft", round=0)
-        ctx.checkpoint(draft, round=0)
+        answers.append(await ask(ctx, convo, role="draft", round=0))
+        ctx.checkpoint(answers[0], round=0)
         return await evaluate_and_revise(
             ctx,
-            draft,
+            answers[0],
             max_rounds=max_rounds,
             evaluate=verify_and_critique,
             revise=correct,

@@ -16,6 +16,12 @@ put to the critic model. An unparseable verification is an "unknown" verdict (co
 ``ctx.notes["unknown_verdicts"]``), which, like "incorrect", leads to another attempt: only a
 positive verdict stops, as in the reflection strategies this controls for. Every attempt is
 sampled at ``temperature`` (> 0) so attempts differ; each is a distinct, cacheable call.
+
+Exact control for ``reflexion``: with the same ``feedback`` and ``temperature`` (0.7 by default
+in both), attempt 0 is the very request of reflexion's first trial (:func:`sample_attempt`: the
+task prompt alone, role "draft", the same temperature), so the cache serves both the same
+draft, and the evaluator is the same (:func:`verify_answer`). What differs is only what comes
+after a failure: a fresh sample here, a reflection-guided trial there.
 """
 
 from __future__ import annotations
@@ -51,6 +57,15 @@ def parse_yes_no(text: str) -> Verdict:
     return "correct" if found[-1].lower() == "yes" else "incorrect"
 
 
+async def sample_attempt(ctx: StrategyContext, *, temperature: float, round: int) -> str:
+    """One attempt at the task prompt alone (role "draft") at ``temperature``: retry's every
+    attempt and reflexion's first trial, the same request so the cache shares it."""
+    out = await ctx.generate(
+        Conversation.start(ctx).messages, role="draft", round=round, temperature=temperature
+    )
+    return out.text
+
+
 async def verify_answer(
     ctx: StrategyContext, kind: FeedbackKind, response: str, *, round: int
 ) -> Feedback:
@@ -64,8 +79,8 @@ async def verify_answer(
         convo,
         response,
         round=round,
-        self_prompt=VERIFY_PROMPT,
-        critic_prompt=CRITIC_VERIFY_PROMPT,
+        self_prompt=ctx.prompt("VERIFY_PROMPT", VERIFY_PROMPT),
+        critic_prompt=ctx.prompt("CRITIC_VERIFY_PROMPT", CRITIC_VERIFY_PROMPT),
         parse=parse_yes_no,
     )
 
@@ -85,13 +100,8 @@ def retry(
         raise ConfigError("retry resamples: temperature must be > 0 or every attempt is the same")
 
     async def run(ctx: StrategyContext) -> str:
-        prompt = Conversation.start(ctx)
-
         async def attempt(k: int) -> str:
-            out = await ctx.generate(
-                prompt.messages, role="draft", round=k, temperature=temperature
-            )
-            return out.text
+            return await sample_attempt(ctx, temperature=temperature, round=k)
 
         async def evaluate(response: str, k: int) -> Feedback:
             return await verify_answer(ctx, feedback, response, round=k)
