@@ -193,9 +193,7 @@ async def test_diff_between_rounds_and_sampling_parameters(
 
 async def test_one_sample_of_two_runs_side_by_side(tmp_path: Path, make_run: Any) -> None:
     store, first = await make_run("direct", "self_refine")
-    _, second = await make_run(
-        "direct", "self_refine", max_rounds=2, temperature=0.7, max_tokens=64
-    )
+    _, second = await make_run("self_refine", max_rounds=2, temperature=0.7, max_tokens=64)
     report = write_report(store, first, tmp_path / "report.html", compare=second)
     data: dict[str, Any] = report_data(report.read_text("utf-8"))
     assert data["compare"]["run_id"] == second and data["compare"]["shared_samples"] == 6
@@ -225,4 +223,17 @@ async def test_one_sample_of_two_runs_side_by_side(tmp_path: Path, make_run: Any
         assert "side by side with run" in await page.js(
             "document.getElementById('compare-toggle').textContent"
         )
+        # The list says how each result did in the other run, and filters on it.
+        tags = await page.js(
+            "Array.from(document.querySelectorAll('#trace-rows tr'),"
+            " tr => [tr.children[1].textContent])"
+        )
+        assert all("other run: " in t[0] for t in tags)
+        assert await _select(page, "f-compare", "missing") == "rows 1–6 of 6 (page 1 of 1)"
+        assert {r[1].split("other run")[0] for r in await _listed(page)} == {"direct"}
+        assert await _select(page, "f-compare", "same") == "rows 1–6 of 6 (page 1 of 1)"
+        assert await _select(page, "f-compare", "differ") == "no sample matches these filters"
+        await _select(page, "f-compare", "")
+        await page.js("document.getElementById('trace-filters').scrollIntoView(); true")
+        await page.screenshot(tmp_path / "compare-list.png", full_page=False)
         assert page.errors == []

@@ -228,6 +228,7 @@
     // its last answer in later rounds (the rule of the accuracy-by-round plot)
     var atRound = $("f-round").value ? $("f-round").value.split(":") : null;
     var rk = atRound ? Number(atRound[0]) : 0;
+    var vs = other ? $("f-compare").value : "";
     var hay = deep ? await buildHaystacks() : null;
     var out = [];
     for (var r = 0; r < index.rows.length; r++) {
@@ -240,6 +241,15 @@
       if (flip === "wr" && !(flags & FLAG.wr)) continue;
       if (flip === "none" && (flags & (FLAG.rw | FLAG.wr))) continue;
       if (atRound && (!x[2].length || x[2][Math.min(rk, x[2].length - 1)] !== atRound[1])) continue;
+      if (vs) {
+        var there = other.byKey[index.strategies[x[0]] + "\n" + index.samples[x[1]][0]];
+        if (vs === "missing" ? there !== undefined : there === undefined) continue;
+        var okHere = !!(flags & FLAG.correct), okThere = there !== undefined && !!(other.index.rows[there][3] & FLAG.correct);
+        if (vs === "here" && !(okHere && !okThere)) continue;
+        if (vs === "there" && !(!okHere && okThere)) continue;
+        if (vs === "differ" && okHere === okThere) continue;
+        if (vs === "same" && okHere !== okThere) continue;
+      }
       if (q) {
         var s = index.samples[x[1]];
         var shallow = (s[0] + "\n" + s[1] + "\n" + s[2] + "\n" + (x[4] || "")).toLowerCase();
@@ -268,6 +278,14 @@
     return [index.strategies[s], flags & FLAG.oracle ? el("span", { class: "tag tag-warn" }, "ORACLE") : null];
   }
 
+  function otherTag(x) {
+    if (!other) return null;
+    var y = otherRow(x);
+    if (!y) return el("span", { class: "tag", title: "not in run " + other.info.run_id }, "other run: –");
+    var ok = y.flags & FLAG.correct;
+    return el("span", { class: "tag " + (ok ? "tag-ok" : "tag-bad"), title: "in run " + other.info.run_id }, "other run: " + (ok ? "✓" : "✗"));
+  }
+
   function renderPage() {
     var body = $("trace-rows");
     body.textContent = "";
@@ -281,7 +299,7 @@
       var ok = x.flags & FLAG.correct;
       var tr = el("tr", { tabindex: 0, "data-row": x.r, class: x.r === selected ? "selected" : null },
         el("td", { class: "mono" }, s[0]),
-        el("td", null, strategyCell(x.s, x.flags)),
+        el("td", null, strategyCell(x.s, x.flags), otherTag(x)),
         el("td", { class: "input", title: s[1] }, s[1]),
         el("td", { class: "mono" }, s[2]),
         el("td", null, el("span", { class: ok ? "mark-ok" : "mark-bad" }, ok ? "✓ " : "✗ "),
@@ -599,7 +617,9 @@
       window.reflectlab.filtering = applyFilters().catch(function (err) { console.error(err); });
     };
     $("f-search").addEventListener("input", rerun);
-    ["f-deep", "f-strategy", "f-outcome", "f-flip", "f-round"].forEach(function (id) { $(id).addEventListener("change", rerun); });
+    ["f-deep", "f-strategy", "f-outcome", "f-flip", "f-round", "f-compare"].forEach(function (id) {
+      if ($(id)) $(id).addEventListener("change", rerun);
+    });
     $("p-prev").addEventListener("click", function () { page -= 1; renderPage(); });
     $("p-next").addEventListener("click", function () { page += 1; renderPage(); });
     await applyFilters();
