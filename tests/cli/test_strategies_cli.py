@@ -62,3 +62,15 @@ def test_show_of_an_unknown_strategy_names_the_known_ones() -> None:
     assert result.exit_code != 0
     assert "unknown strategy 'self_refin'" in str(result.exception)
     assert "self_refine" in str(result.exception)
+
+
+def test_show_lists_every_prompt_template_with_its_text() -> None:
+    result = runner.invoke(app, ["strategies", "show", "reflexion"])
+    assert result.exit_code == 0, result.output
+    assert "[reflexion]" in result.stdout
+    assert "REFLECT_PROMPT  (overridable)" in result.stdout
+    assert "advanced reasoning agent" in result.stdout
+    data = json.loads(runner.invoke(app, ["strategies", "show", "progco", "--json"]).stdout)
+    assert "PROGVE_PROMPT" in data["prompt_templates"]
+    assert "PROGVE_PROMPT" in data["overridable_prompts"]
+    assert "HARNESS" not in data["overridable_prompts"]

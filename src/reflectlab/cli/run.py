@@ -228,6 +228,14 @@ def run(
             help="key=value for the task loader, repeatable (e.g. input_field=question).",
         ),
     ] = None,
+    prompts: Annotated[
+        Path | None,
+        typer.Option(
+            "--prompts",
+            help="TOML file of prompt overrides, a table per strategy "
+            '([self_refine] FEEDBACK_PROMPT = "..."); names: `reflectlab strategies show NAME`.',
+        ),
+    ] = None,
     baseline: Annotated[
         str | None,
         typer.Option(
@@ -303,6 +311,8 @@ def run(
         baselines=baselines,  # type: ignore[arg-type]
         config_file=click_ctx.meta.get(CONFIG_META_KEY),
     )
+    if prompts is not None:
+        config = config.with_prompts_file(prompts)
     config = _llamacpp_options(config, llamacpp_threads, llamacpp_ctx, click_ctx)
     shard_spec = Shard.parse(shard) if shard is not None else None
     store = open_store(db)

@@ -1,5 +1,6 @@
 """``reflectlab strategies [show NAME]``: every registered strategy with its paper, feedback and
-parameters; ``show`` gives one strategy's parameters with their types and allowed values."""
+parameters; ``show`` gives one strategy's parameters with their types and allowed values, and
+its prompt templates (the texts ``--prompts FILE.toml`` can override)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from rich.table import Table
 
 from reflectlab.cli._app import app
 from reflectlab.cli._common import console, print_json
-from reflectlab.strategy import list_strategies, strategy_info
+from reflectlab.strategy import StrategyInfo, list_strategies, strategy_info
+from reflectlab.strategy._prompts import overridable, templates
 
 strategies_app = typer.Typer(
     help="List the strategies; `show NAME` for one strategy's parameters and allowed values.",
@@ -97,11 +99,18 @@ def show(
         bool, typer.Option("--json", help="Print the strategy as JSON (for scripts).")
     ] = False,
 ) -> None:
-    """One strategy: its paper, what it does, and each parameter with its default and the
-    values it accepts (as given in --strategy NAME:key=value)."""
+    """One strategy: its paper, what it does, each parameter with its default and the values
+    it accepts (as given in --strategy NAME:key=value), and its prompt templates."""
     info = strategy_info(name)
     if as_json:
-        print_json(info.as_dict())
+        readable = overridable(info.factory)
+        print_json(
+            {
+                **info.as_dict(),
+                "prompt_templates": templates(info.factory),
+                "overridable_prompts": sorted(readable),
+            }
+        )
         return
     year = f" ({info.year})" if info.year is not None else ""
     console.print(f"[bold]{info.name}[/bold]  {escape(info.paper)}{year}")
@@ -113,6 +122,7 @@ def show(
     )
     if not info.params:
         console.print("parameters: none")
+        _print_templates(info)
         return
     allowed = info.param_docs()
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
@@ -124,6 +134,27 @@ def show(
     console.print(table)
     example = ":".join(f"{k}={_value_text(v)}" for k, v in list(info.params.items())[:2])
     console.print(f"e.g. --strategy {info.name}:{example}")
+    _print_templates(info)
+
+
+def _print_templates(info: StrategyInfo) -> None:
+    """Each prompt template with its text; overridable ones can be replaced in a --prompts
+    file's [NAME] table (or with the prompts=FILE parameter)."""
+    texts, readable = templates(info.factory), overridable(info.factory)
+    if not texts:
+        console.print("prompt templates: none")
+        return
+    console.print(
+        escape(
+            f"\nprompt templates (override in a --prompts FILE.toml, table [{info.name}]; "
+            "`{name}` placeholders are filled by the strategy):"
+        )
+    )
+    for key, text in texts.items():
+        state = "overridable" if key in readable else "fixed: not read through ctx.prompt"
+        console.print(f"[bold]{key}[/bold]  ({state})")
+        console.print(escape(text), markup=False, highlight=False)
+        console.print()
 
 
 def _value_text(value: Any) -> str:

@@ -91,6 +91,40 @@ class RunConfig(BaseModel):
         description="the --config file the run was started with: {'path': ..., 'content': "
         "{...}} as read (flags given beside it override it; the fields above are what ran)",
     )
+    prompts: str | None = Field(
+        default=None,
+        description="the --prompts file the run was started with; its tables were applied "
+        "as each listed strategy's prompts= parameter (the texts are stored there)",
+    )
+
+    def with_prompts_file(self, path: str | Path) -> RunConfig:
+        """This config with a prompts TOML file applied: each strategy of the run that has a
+        table ``[name]`` gets it as its ``prompts`` parameter (the texts themselves, so a
+        resume sends the same prompts even if the file changes) and ``:prompts=FILE`` in its
+        label; a strategy given its own ``prompts=`` keeps it. Every table is checked (an
+        unknown strategy or template is a :class:`ConfigError` naming the file and the key);
+        a table for a strategy that is not in this run is checked and otherwise ignored."""
+        from reflectlab.strategy import strategy_info
+        from reflectlab.strategy._prompts import check_overrides, load_prompts_file
+
+        origin = f"prompts file {path}"
+        tables = load_prompts_file(path)
+        for section, table in tables.items():
+            try:
+                info = strategy_info(section)
+            except ConfigError as exc:
+                raise ConfigError(f"{origin}: [{section}]: {exc}") from None
+            check_overrides(section, info.factory, table, origin)
+        specs = []
+        for spec in self.strategies:
+            table = tables.get(spec.name, {})
+            if table and "prompts" not in spec.params:
+                label = spec.label or f"{spec.display()}:prompts={Path(path).name}"
+                spec = spec.model_copy(
+                    update={"params": {**spec.params, "prompts": dict(table)}, "label": label}
+                )
+            specs.append(spec)
+        return self.model_copy(update={"strategies": specs, "prompts": str(path)})
 
     def labels(self) -> list[str]:
         labels = [s.display() for s in self.strategies]

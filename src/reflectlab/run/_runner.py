@@ -49,6 +49,7 @@ from reflectlab.strategy import (
     run_strategy,
     strategy_info,
 )
+from reflectlab.strategy._prompts import prompts_digest, resolve_prompts
 from reflectlab.task import Sample, Score, Task, get_task
 
 ProgressHook = Callable[[ResultRecord], None]
@@ -66,19 +67,20 @@ def _versions(config: RunConfig, task: Task) -> dict[str, Any]:
     """Hashes of each strategy's code and prompts, so results can be traced to the exact text."""
     out: dict[str, Any] = {"reflectlab": __version__, "task": task.describe(), "strategies": {}}
     for spec in config.strategies:
-        module = inspect.getmodule(strategy_info(spec.name).factory)
+        factory = strategy_info(spec.name).factory
+        module = inspect.getmodule(factory)
         source = inspect.getsource(module) if module else ""
-        prompts = (
-            sorted(
-                f"{k}={v}" for k, v in vars(module).items() if k.isupper() and isinstance(v, str)
-            )
-            if module
-            else []
-        )
-        out["strategies"][spec.display()] = {
+        # The templates as sent: the module's constants with the run's overrides, if any.
+        overrides = resolve_prompts(spec.name, factory, spec.params.get("prompts"))
+        entry: dict[str, Any] = {
             "code_sha256": hashlib.sha256(source.encode()).hexdigest()[:16],
-            "prompts_sha256": hashlib.sha256("\n".join(prompts).encode()).hexdigest()[:16],
+            "prompts_sha256": prompts_digest(factory, overrides),
         }
+        if overrides:
+            entry["prompt_overrides"] = {
+                k: hashlib.sha256(v.encode()).hexdigest()[:16] for k, v in sorted(overrides.items())
+            }
+        out["strategies"][spec.display()] = entry
     return out
 
 
