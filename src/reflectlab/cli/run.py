@@ -15,6 +15,7 @@ from reflectlab.cli._runview import exit_for_errors, print_summary, run_with_pro
 from reflectlab.errors import ConfigError
 from reflectlab.run import RunConfig, StrategySpec, start_run, summarize_stored_run, summary_json
 from reflectlab.run._config import read_config_file
+from reflectlab.run._executors import make_executor
 from reflectlab.run._shards import Shard
 
 
@@ -278,6 +279,18 @@ def run(
             "each shard into its own --db; `reflectlab merge` joins the shards into one run.",
         ),
     ] = None,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor",
+            help="local (this process) or ray: samples sharded over Ray workers, the store "
+            "written here (pip install 'reflectlab[ray]').",
+        ),
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", help="Ray cluster to join (default: start a local Ray)."),
+    ] = None,
 ) -> None:
     """Run strategies on a task with a model; print accuracy per round, flips, cost and
     paired tests against the baseline and compute-matched baselines.
@@ -315,10 +328,16 @@ def run(
         config = config.with_prompts_file(prompts)
     config = _llamacpp_options(config, llamacpp_threads, llamacpp_ctx, click_ctx)
     shard_spec = Shard.parse(shard) if shard is not None else None
+    runs_on = make_executor(executor, ray_address=ray_address)
     store = open_store(db)
     run_id = run_with_progress(
         lambda on_result, on_start: start_run(
-            config, store, on_result=on_result, on_start=on_start, shard=shard_spec
+            config,
+            store,
+            on_result=on_result,
+            on_start=on_start,
+            shard=shard_spec,
+            executor=runs_on,
         ),
         quiet=quiet,
     )

@@ -29,9 +29,10 @@ from reflectlab.errors import (
     StoreError,
 )
 from reflectlab.feedback import no_label_free_check
-from reflectlab.model import CallEvent, Model, call_tags, capture_calls, get_model
+from reflectlab.model import CallEvent, Model, get_model
 from reflectlab.run._baselines import baseline_label, matched_baselines
 from reflectlab.run._config import RunConfig, StrategySpec
+from reflectlab.run._executors import Executor, LocalExecutor, StrategyJob
 from reflectlab.run._shards import Shard, recorded_shard, shard_versions, sharded_run_id
 from reflectlab.store import (
     HEARTBEAT_S,
@@ -43,10 +44,8 @@ from reflectlab.store import (
 )
 from reflectlab.strategy import (
     Budget,
-    StrategyContext,
     StrategyResult,
     get_strategy,
-    run_strategy,
     strategy_info,
 )
 from reflectlab.strategy._prompts import prompts_digest, resolve_prompts
@@ -107,12 +106,15 @@ class Runner:
         on_result: ProgressHook | None = None,
         *,
         retry_errors: bool = True,
+        executor: Executor | None = None,
     ) -> None:
         self.store = store
+        self.executor: Executor = executor or LocalExecutor()
         self.run_id = run_id
         self.config = config
         self.task = task
         self.samples = samples
+        self._position = {s.id: i for i, s in enumerate(samples)}
         self.on_result = on_result
         self.retry_errors = retry_errors
         self.tokens_used = 0
@@ -142,6 +144,7 @@ class Runner:
         # Errored samples are not finished: unless told to keep them, they run again (their
         # successful calls come from the cache, so nothing that succeeded is paid twice).
         finished = self.store.finished(self.run_id, with_errors=not self.retry_errors)
+        await self.executor.start(self)
         sem = asyncio.Semaphore(self.config.concurrency)
         jobs = []
         for spec in self.config.strategies:
@@ -160,6 +163,7 @@ class Runner:
         return "budget_exhausted" if self.budget_hit else "completed"
 
     async def aclose(self) -> None:
+        await self.executor.aclose()
         for m in (self.solver, self.critic, self.judge):
             if m is not None:
                 await m.aclose()
@@ -182,7 +186,11 @@ class Runner:
             first_tokens = 0
             if key not in finished:
                 record, result, first_tokens = await self._run_one(
-                    label, fn, sample, self._budget(spec)
+                    label,
+                    fn,
+                    sample,
+                    self._budget(spec),
+                    strategy=(spec.name, resolved_params(spec, self.config)),
                 )
                 self._done(record)
                 if record.errored:
@@ -215,6 +223,7 @@ class Runner:
                     budget,
                     baseline_of=label,
                     budget_mode=self.config.baselines,
+                    strategy=(name, params),
                 )
                 self._done(record)
 
@@ -286,25 +295,19 @@ class Runner:
         *,
         baseline_of: str | None = None,
         budget_mode: str | None = None,
+        strategy: tuple[str, dict[str, Any]] = ("", {}),
     ) -> tuple[ResultRecord, StrategyResult, int]:
-        ctx = StrategyContext(
-            model=self.solver,
-            critic=self.critic,
-            judge=self.judge,
-            task=self.task,
+        job = StrategyJob(
+            run_id=self.run_id,
+            label=label,
+            name=strategy[0],
+            params=strategy[1],
             sample=sample,
+            position=self._position.get(sample.id, 0),
             budget=budget,
         )
-        if self.config.temperature is not None or self.config.max_tokens is not None:
-            ctx.config = self.solver.config.merged(
-                temperature=self.config.temperature, max_tokens=self.config.max_tokens
-            )
         start = time.perf_counter()
-        with (
-            call_tags(run_id=self.run_id, sample_id=sample.id, strategy=label),
-            capture_calls() as events,
-        ):
-            result = await run_strategy(fn, ctx)
+        result, events = await self.executor.run_strategy(self, job, fn)
         wall = time.perf_counter() - start
         first_tokens = _first_tokens(events)
         scores: dict[str, Score] = {}
@@ -526,6 +529,7 @@ async def start_run(
     on_result: ProgressHook | None = None,
     on_start: Callable[[RunRecord], None] | None = None,
     shard: Shard | None = None,
+    executor: Executor | None = None,
 ) -> str:
     """Create a run in the store and execute it; return its id.
 
@@ -575,7 +579,7 @@ async def start_run(
     token = store.acquire_lease(run_id)
     if on_start is not None:
         on_start(run)
-    await _execute(store, run_id, token, config, task, samples, on_result)
+    await _execute(store, run_id, token, config, task, samples, on_result, executor=executor)
     return run_id
 
 
@@ -586,6 +590,7 @@ async def resume_run(
     on_result: ProgressHook | None = None,
     on_start: Callable[[RunRecord], None] | None = None,
     retry_errors: bool = True,
+    executor: Executor | None = None,
 ) -> str:
     """Continue a run: skip finished samples, reuse finished calls, and (unless
     ``retry_errors=False``) run errored samples again. Refused with
@@ -610,7 +615,15 @@ async def resume_run(
     if on_start is not None:
         on_start(run)
     await _execute(
-        store, run.run_id, token, config, task, samples, on_result, retry_errors=retry_errors
+        store,
+        run.run_id,
+        token,
+        config,
+        task,
+        samples,
+        on_result,
+        retry_errors=retry_errors,
+        executor=executor,
     )
     return run.run_id
 
@@ -651,8 +664,18 @@ async def _execute(
     on_result: ProgressHook | None,
     *,
     retry_errors: bool = True,
+    executor: Executor | None = None,
 ) -> None:
-    runner = Runner(store, run_id, config, task, samples, on_result, retry_errors=retry_errors)
+    runner = Runner(
+        store,
+        run_id,
+        config,
+        task,
+        samples,
+        on_result,
+        retry_errors=retry_errors,
+        executor=executor,
+    )
     main = asyncio.ensure_future(runner.run())
     keeper = asyncio.ensure_future(_hold_lease(store, run_id, token, main))
     try:
