@@ -21,6 +21,11 @@ CHART_BOXES = """Array.from(document.querySelectorAll('figure.chart'), f => {
 })"""
 
 
+NOTES_BOXES = """Array.from(document.querySelectorAll('#summary-table td.notes'), td => {
+  const b = td.getBoundingClientRect(); return [b.left, b.right, b.width, td.textContent.trim()];
+})"""
+
+
 async def _select(page: Page, select_id: str, value: str) -> str:
     """Choose ``value`` in a filter; the pager's text once the list is redrawn."""
     info: str = await page.js(
@@ -79,14 +84,22 @@ async def test_charts_fit_a_narrow_screen_with_their_legends(
         # Nothing on the page scrolls sideways; the notes and stop reasons of every strategy
         # are on screen.
         assert await page.js("document.documentElement.scrollWidth") <= 400
-        notes = await page.js(
-            "Array.from(document.querySelectorAll('#summary-table td.notes'), td => {"
-            " const b = td.getBoundingClientRect(); return [b.left, b.right, b.width,"
-            " td.textContent.trim()]; })"
-        )
+        notes = await page.js(NOTES_BOXES)
         assert notes and all(left >= 0 and right <= 400 and w > 0 for left, right, w, _ in notes)
         assert any("completed" in text for *_, text in notes)  # the stop reasons are there
         await page.screenshot(tmp_path / "narrow.png", full_page=True)
+
+        # In between (a tablet, a half-screen window) too, whether the table fits or not.
+        for width in (900, 1400):
+            await set_viewport(page, width, 900)
+            await page.js(
+                "new Promise(r => setTimeout(r, 400)).then(() => window.reflectlab.redrawn)"
+            )
+            assert await page.js("document.documentElement.scrollWidth") <= width
+            notes = await page.js(NOTES_BOXES)
+            assert all(left >= 0 and right <= width and w > 0 for left, right, w, _ in notes)
+            await page.js("document.getElementById('strategies').scrollIntoView(); true")
+            await page.screenshot(tmp_path / f"strategies-{width}.png", full_page=False)
         assert page.errors == []
 
 

@@ -148,9 +148,22 @@
     trackHeader();
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(function () {
+      fitTables();
       window.reflectlab.redrawn = Promise.all(Object.keys(chartSpecs).map(drawChart));
     }, 150);
   });
+
+  /* A table too wide for the page first lets its cells wrap (CSS .tight), then becomes one
+   * card per row (.cards) instead of scrolling sideways, so its last column (notes, errors,
+   * stop reasons) is never off screen. */
+  function fitTables() {
+    Array.prototype.forEach.call(document.querySelectorAll(".table-cards"), function (box) {
+      box.classList.remove("tight", "cards");
+      var over = function () { return box.scrollWidth > box.clientWidth + 1; };
+      if (over()) box.classList.add("tight");
+      if (over()) { box.classList.remove("tight"); box.classList.add("cards"); }
+    });
+  }
 
   /* The sticky header wraps on a narrow screen: CSS reads its height to keep linked-to
    * content (a #trace=... deep link) below it. */
@@ -631,6 +644,7 @@
   /* For scripts and tests: ready (charts drawn, list shown), pending (the trace being
    * opened), filtering (the filter being applied), redrawn (charts refitted after a resize). */
   window.reflectlab = { pending: null, filtering: null, redrawn: null, open: function (r) { return openRow(r, true); } };
+  fitTables();
   trackHeader();
   window.reflectlab.ready = Promise.all([
     drawCharts(),
