@@ -6,6 +6,10 @@ number (blank lines are not allowed: they would shift every id). The gold target
 after ``####``, normalised; the worked solution is kept in ``metadata["solution"]`` and never
 reaches a prompt.
 
+``shots=N`` (``--task-option shots=8``) prompts as Wei et al. 2022 and Wang et al. 2022 did:
+N chain-of-thought exemplars before the question (``demos=FILE.jsonl`` for your own; default
+the paper's eight, shipped with reflectlab), never including the sample itself.
+
 Replies are scored by numeric match after :func:`~reflectlab.task.extract_number`: an explicit
 answer (``\\boxed{}``, ``####``, ``Answer:``) is preferred, else the last number in the reply.
 """
@@ -16,6 +20,8 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+
+from pydantic import Field
 
 from reflectlab.errors import InputError
 from reflectlab.task._base import Sample
@@ -32,6 +38,10 @@ _FINAL = re.compile(r"####\s*(.+?)\s*$", re.DOTALL)
 class GSM8KOptions(TaskOptions):
     #: Only the first ``n`` problems (``None``: all).
     n: int | None = None
+    #: Few-shot demonstrations before each question (0: zero-shot with an answer-format line).
+    shots: int = Field(default=0, ge=0, le=64)
+    #: JSONL file of demonstrations (``None`` with ``shots``: Wei et al. 2022's 8 exemplars).
+    demos: str | None = None
 
 
 def load_gsm8k(path: str | Path) -> list[Sample]:
@@ -92,6 +102,7 @@ class GSM8KTask(WordProblemTask):
         self.name = f"gsm8k:{self.path.name}"
         samples = load_gsm8k(self.path)
         self._samples = samples if self.options.n is None else samples[: self.options.n]
+        self.use_demos(self.options.demos, self.options.shots)
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "path": str(self.path), "n": len(self._samples)}
