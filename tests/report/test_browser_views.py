@@ -26,6 +26,15 @@ NOTES_BOXES = """Array.from(document.querySelectorAll('#summary-table td.notes')
 })"""
 
 
+async def refitted(page: Page) -> None:
+    """Wait for the page to take a new viewport: two frames (the resize event is dispatched in
+    the first), then the refit it triggers."""
+    await page.js(
+        "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        ".then(() => window.reflectlab.redrawn).then(() => true)"
+    )
+
+
 async def _select(page: Page, select_id: str, value: str) -> str:
     """Choose ``value`` in a filter; the pager's text once the list is redrawn."""
     info: str = await page.js(
@@ -69,7 +78,7 @@ async def test_charts_fit_a_narrow_screen_with_their_legends(
         wide = await page.js(CHART_BOXES)
         assert len(wide) == 4 and all(c["width"] > 0 and c["legends"] > 0 for c in wide), wide
         await set_viewport(page, 400, 900)
-        await page.js("new Promise(r => setTimeout(r, 400)).then(() => window.reflectlab.redrawn)")
+        await refitted(page)
         narrowed = await page.js(CHART_BOXES)
         assert all(0 < c["width"] <= 400 and c["right"] <= 400 for c in narrowed), narrowed
         assert all(c["legends"] > 0 for c in narrowed), narrowed
@@ -92,9 +101,7 @@ async def test_charts_fit_a_narrow_screen_with_their_legends(
         # In between (a tablet, a half-screen window) too, whether the table fits or not.
         for width in (900, 1400):
             await set_viewport(page, width, 900)
-            await page.js(
-                "new Promise(r => setTimeout(r, 400)).then(() => window.reflectlab.redrawn)"
-            )
+            await refitted(page)
             assert await page.js("document.documentElement.scrollWidth") <= width
             notes = await page.js(NOTES_BOXES)
             assert all(left >= 0 and right <= width and w > 0 for left, right, w, _ in notes)

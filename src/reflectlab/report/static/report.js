@@ -143,13 +143,18 @@
     for (var k = 0; k < ids.length; k++) await drawChart(ids[k]);
   }
 
-  var resizeTimer = null;
+  // After a burst of resize events (a window being dragged), refit once; `redrawn` resolves
+  // when the tables and charts fit the new width.
+  var resizeTimer = null, resizeDone = null;
   window.addEventListener("resize", function () {
     trackHeader();
+    if (!resizeDone) window.reflectlab.redrawn = new Promise(function (resolve) { resizeDone = resolve; });
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(function () {
+      var done = resizeDone;
+      resizeDone = null;
       fitTables();
-      window.reflectlab.redrawn = Promise.all(Object.keys(chartSpecs).map(drawChart));
+      Promise.all(Object.keys(chartSpecs).map(drawChart)).then(done, done);
     }, 150);
   });
 
