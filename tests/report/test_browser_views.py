@@ -193,6 +193,28 @@ async def test_diff_between_rounds_and_sampling_parameters(
             await page.js("document.querySelectorAll('#trace-view img, #trace-view script').length")
             == 0
         )
+        # The diff is text, whatever the model wrote; removed + kept text is the old reply and
+        # inserted + kept the new one, also for replies too long for a word table.
+        checked = await page.js(
+            r"""(() => {
+              const D = reflectlabTextDiff;
+              const a = 'ok <img src=x onerror="window.__pwned=1"> Answer: 4';
+              const b = 'ok <b>bold</b><script>window.__pwned=2</script> Answer: 5';
+              const node = D.render(a, b);
+              const side = (parts, op) => parts.filter(p => p[0] !== op).map(p => p[1]).join('');
+              const words = n => Array.from({length: n}, (_, i) => 'w' + (i * 7919 % 1000))
+                .join(' ');
+              const longA = words(3000) + '\n' + words(2000);
+              const longB = words(2500) + '\nx\n' + words(2600);
+              const long = D.diff(longA, longB);
+              return [node.querySelectorAll('img, b, script').length,
+                      node.textContent.includes('<img'),
+                      side(D.diff(a, b), '+') === a && side(D.diff(a, b), '-') === b,
+                      side(long, '+') === longA && side(long, '-') === longB];
+            })()"""
+        )
+        assert checked == [0, True, True, True]
+        assert await page.js("window.__pwned === undefined")
         # Every call shows its sampling parameters, the server's defaults named as such.
         calls, sampling = await page.js(
             "[document.querySelectorAll('#trace-view .step-call').length,"
