@@ -197,8 +197,7 @@ def findings(summary: RunSummary) -> list[str]:
                 "answer does not have: an upper bound, not self-correction. The honest version "
                 "is a label-free check, e.g. unit tests on --task code (feedback=tool)."
                 if fixed
-                else " Even knowing which answers were wrong it fixed none: this model rarely "
-                "finds the right answer on a second try."
+                else " Even told which answers were wrong, its revisions fixed none."
             )
         )
         lines.extend(_against_matched(summary, oracle))
@@ -210,7 +209,9 @@ def findings(summary: RunSummary) -> list[str]:
             + (
                 f"the critique added {diff * 100:+.0f} points over resampling."
                 if diff > 0
-                else "the critique added nothing over resampling."
+                else "the critique did no better than resampling."
+                if diff == 0
+                else f"resampling did better, by {-diff * 100:.0f} points."
             )
         )
     tests = [
