@@ -2,7 +2,10 @@
 
 Each row gives an input, a gold target and optionally an id (by default the 0-based row
 number, as for GSM8K). The answer type picks the scorer: ``numeric`` (normalised numbers),
-``exact`` (normalised text) or ``regex`` (the target is a pattern). Every row is read and
+``exact`` (normalised text), ``regex`` (the target is a pattern) or ``choice`` (multiple
+choice, CommonsenseQA/MMLU style: the row's ``choices_field`` holds the options, listed in the
+prompt as ``A. ...``; the target is a letter, a label, a 0-based index or an option's text; the
+reply's option letter is scored). Every row is read and
 validated when the task is made, so a malformed row is an :class:`~reflectlab.errors.InputError`
 naming the file, line and field before any model is called.
 
@@ -10,6 +13,8 @@ Example::
 
     task = get_task("jsonl:qa.jsonl", input_field="question", target_field="answer",
                     answer="numeric")
+    task = get_task("jsonl:mmlu.jsonl", input_field="question", target_field="answer",
+                    answer="choice", choices_field="choices")
 """
 
 from __future__ import annotations
@@ -22,7 +27,13 @@ from reflectlab.errors import ConfigError, InputError
 from reflectlab.task._base import Extracted, Sample, SampleView, Score, Task
 from reflectlab.task._options import TaskOptions
 from reflectlab.task._rows import read_csv, read_hf_dataset, read_jsonl, require_field
-from reflectlab.task._scorers import ANSWER_SCORERS, AnswerScorer, Scorer
+from reflectlab.task._scorers import (
+    ANSWER_SCORERS,
+    AnswerScorer,
+    ChoiceAnswer,
+    Scorer,
+    parse_choices,
+)
 
 __all__ = ["CsvOptions", "FileTask", "FileTaskOptions", "HFOptions"]
 
@@ -36,7 +47,10 @@ class FileTaskOptions(TaskOptions):
     target_field: str = "target"
     #: Field holding a unique id; ``None``: the 0-based row number.
     id_field: str | None = None
-    answer: Literal["numeric", "exact", "regex"] = "exact"
+    answer: Literal["numeric", "exact", "regex", "choice"] = "exact"
+    #: With ``answer=choice``: the field holding the options (a list, or CommonsenseQA's
+    #: ``{"label": [...], "text": [...]}``).
+    choices_field: str = "choices"
     #: The answer-format line appended to every prompt; ``None``: the scorer's default,
     #: ``""``: none (the input already says how to answer).
     instruction: str | None = None
@@ -93,8 +107,22 @@ class FileTask(Task):
             raw_target = require_field(
                 row, opts.target_field, path=self.path, line=line, kind=(str, int, float)
             )
+            choices: list[str] | None = None
+            if isinstance(self.answer_scorer, ChoiceAnswer):
+                raw_choices = require_field(
+                    row, opts.choices_field, path=self.path, line=line, kind=(list, dict)
+                )
+                try:
+                    choices, labels = parse_choices(raw_choices)
+                except ValueError as error:
+                    raise InputError(
+                        str(error), path=str(self.path), line=line, field=opts.choices_field
+                    ) from None
             try:
-                target = self.answer_scorer.prepare_target(raw_target)
+                if isinstance(self.answer_scorer, ChoiceAnswer) and choices is not None:
+                    target = self.answer_scorer.prepare_choice_target(raw_target, choices, labels)
+                else:
+                    target = self.answer_scorer.prepare_target(raw_target)
             except ValueError as error:
                 raise InputError(
                     str(error), path=str(self.path), line=line, field=opts.target_field
@@ -116,6 +144,9 @@ class FileTask(Task):
             used = {opts.input_field, opts.target_field, opts.id_field}
             metadata = {k: v for k, v in row.items() if k not in used}
             metadata["line"] = line
+            if choices is not None:  # the options are part of the question, not of the label
+                metadata.pop(opts.choices_field, None)
+                metadata["choices"] = choices
             samples.append(Sample(id=sample_id, input=text, target=target, metadata=metadata))
         if not samples:
             raise InputError("no rows", path=str(self.path))
@@ -125,16 +156,25 @@ class FileTask(Task):
         return self._samples
 
     # Other columns of a user's file may hold anything (explanations, solutions): not shown.
-    public_metadata = frozenset({"line"})
+    # A multiple-choice row's options are part of the question: public.
+    @property
+    def public_metadata(self) -> frozenset[str]:  # type: ignore[override]
+        if isinstance(self.answer_scorer, ChoiceAnswer):
+            return frozenset({"line", "choices"})
+        return frozenset({"line"})
 
     def format_prompt(self, sample: SampleView) -> str:
         instruction = self.options.instruction
         if instruction is None:
             instruction = self.answer_scorer.instruction()
-        return f"{sample.input}\n\n{instruction}" if instruction else sample.input
+        question = sample.input
+        choices = sample.metadata.get("choices")
+        if isinstance(self.answer_scorer, ChoiceAnswer) and isinstance(choices, list):
+            question = f"{question}\n\n{ChoiceAnswer.options_text(choices)}"
+        return f"{question}\n\n{instruction}" if instruction else question
 
     def extract(self, sample: SampleView, response: str) -> Extracted:
-        return self.answer_scorer.extract(response)
+        return self.answer_scorer.extract_for(sample, response)
 
     async def score(self, sample: Sample, response: str) -> Score:
         return await self.scorer(sample, response)

@@ -2,7 +2,8 @@
 
 :class:`Scorer` is the one seam every scorer fits: an async callable ``(sample, response) ->
 Score``. The answer scorers here extract a final answer and compare it with the target
-(numeric with normalisation, exact text, regular expression); the unit-test scorers of code
+(numeric with normalisation, exact text, regular expression, multiple choice); the unit-test
+scorers of code
 tasks and the IFEval scorer live with their tasks. A model-graded scorer (from the judge
 package) only has to implement :class:`Scorer`; file tasks accept one as ``scorer=``.
 
@@ -14,13 +15,15 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from reflectlab.task._base import Extracted, Sample, Score
+from reflectlab.task._base import Extracted, Sample, SampleView, Score
 from reflectlab.task._numeric import _BOXED, _brace_content, extract_number, normalize_number
 
 __all__ = [
     "AnswerScorer",
+    "ChoiceAnswer",
     "ExactAnswer",
     "NumericAnswer",
     "RegexAnswer",
@@ -113,8 +116,13 @@ class AnswerScorer(ABC):
         """The answer-format line appended to prompts."""
         return "Give your final answer on the last line as 'Answer: <answer>'."
 
+    def extract_for(self, sample: SampleView, response: str) -> Extracted:
+        """:meth:`extract` for this sample (a scorer whose answers depend on the sample's
+        public metadata, such as multiple-choice options, overrides it)."""
+        return self.extract(response)
+
     async def __call__(self, sample: Sample, response: str) -> Score:
-        extracted = self.extract(response)
+        extracted = self.extract_for(sample, response)
         if extracted.value is None:
             return Score(correct=False, reason=extracted.reason or "no answer found")
         ok = self.matches(extracted.value, sample.target)
@@ -196,8 +204,112 @@ class RegexAnswer(AnswerScorer):
         return pattern
 
 
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# "B", "(B)", "B.", "B)", "[B]", optionally followed by the option's text ("B. Paris").
+_LEADING_LETTER = re.compile(r"^[(\[]?([A-Z])(?:[)\].:]|\s|$)\s*(.*)$", re.S)
+_OPTION_WORD = re.compile(r"\b(?:option|choice)\s+\(?([A-Z])\)?(?![A-Za-z])", re.I)
+
+
+def parse_choices(value: Any) -> tuple[list[str], list[str] | None]:
+    """A row's options: a list of strings (MMLU), a list of ``{"label", "text"}`` objects or a
+    ``{"label": [...], "text": [...]}`` table (CommonsenseQA). Returns the texts and the
+    labels the file used (``None`` when it has none). ``ValueError`` when it is neither."""
+    labels: list[str] | None = None
+    if isinstance(value, dict) and isinstance(value.get("text"), list):
+        texts, raw_labels = value["text"], value.get("label")
+        labels = [str(x) for x in raw_labels] if isinstance(raw_labels, list) else None
+    elif isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
+        texts = [x.get("text") for x in value]
+        labels = [str(x.get("label")) for x in value] if all("label" in x for x in value) else None
+    elif isinstance(value, list):
+        texts = value
+    else:
+        raise ValueError("must be a list of options (or {'label': [...], 'text': [...]})")
+    if not 2 <= len(texts) <= len(LETTERS):
+        raise ValueError(f"must have 2 to {len(LETTERS)} options, has {len(texts)}")
+    if not all(isinstance(t, str | int | float) and not isinstance(t, bool) for t in texts):
+        raise ValueError("every option must be a string")
+    if labels is not None and len(labels) != len(texts):
+        raise ValueError("has a different number of labels and texts")
+    return [str(t).strip() for t in texts], labels
+
+
+class ChoiceAnswer(AnswerScorer):
+    """Multiple choice (CommonsenseQA, MMLU): the answer is the letter of an option.
+
+    The prompt lists the options as ``A. ...``, ``B. ...``. The reply's final answer (after
+    ``Answer:``/``The answer is``, a ``\\boxed{}``, else the last line) is read as a letter —
+    ``B``, ``(B)``, ``B. <text>``, ``option B`` — or, failing that, as the exact text of one
+    option. A bare letter on an unmarked last line counts only when the line is just the
+    letter (so "A cat ..." is not option A). Targets are stored as letters: a letter, a label
+    the file uses, a 0-based index (MMLU's convention) or an option's text.
+    """
+
+    kind = "choice"
+
+    def extract(self, response: str, choices: Sequence[str] | None = None) -> Extracted:
+        raw = extract_final_answer(response)
+        if raw.value is None:
+            return raw
+        n = len(choices) if choices else len(LETTERS)
+        valid = LETTERS[:n]
+        text = _MARKDOWN.sub("", raw.value).strip().strip("\"'“”‘’").strip()
+        leading = _LEADING_LETTER.match(text)
+        if leading and leading.group(1) in valid:
+            rest = normalize_text(leading.group(2))
+            option = normalize_text(choices[valid.index(leading.group(1))]) if choices else ""
+            if raw.reason != "last line" or not rest or rest == option:
+                return Extracted(value=leading.group(1), reason=raw.reason)
+        word = _OPTION_WORD.findall(text)
+        if word and word[-1].upper() in valid:
+            return Extracted(value=word[-1].upper(), reason=raw.reason)
+        if choices:
+            said = normalize_text(text)
+            hits = [i for i, c in enumerate(choices) if normalize_text(c) == said]
+            if len(hits) == 1:
+                return Extracted(value=LETTERS[hits[0]], reason=f"{raw.reason}, option text")
+        return Extracted(value=None, reason=f"no option letter ({valid[0]}-{valid[-1]}) found")
+
+    def matches(self, answer: str, target: Any) -> bool:
+        return answer == str(target)
+
+    def prepare_choice_target(
+        self, target: Any, choices: Sequence[str], labels: Sequence[str] | None = None
+    ) -> str:
+        """The gold letter of ``target`` among ``choices``; ``ValueError`` if it is none."""
+        valid = LETTERS[: len(choices)]
+        if isinstance(target, bool):
+            raise ValueError(f"must be a letter, an index or an option, got {target!r}")
+        if isinstance(target, int):
+            if 0 <= target < len(choices):
+                return valid[target]
+            raise ValueError(f"index {target} is out of range for {len(choices)} options")
+        text = str(target).strip()
+        if labels is not None and text in labels:
+            return valid[labels.index(text)]
+        if len(text) == 1 and text.upper() in valid:
+            return text.upper()
+        hits = [i for i, c in enumerate(choices) if normalize_text(c) == normalize_text(text)]
+        if len(hits) == 1:
+            return valid[hits[0]]
+        raise ValueError(f"{target!r} is not one of the options ({valid[0]}-{valid[-1]})")
+
+    def instruction(self) -> str:
+        return "Give the letter of the correct option on the last line as 'Answer: <letter>'."
+
+    @staticmethod
+    def options_text(choices: Sequence[str]) -> str:
+        """``A. first\nB. second ...``: the options as the prompt lists them."""
+        return "\n".join(f"{LETTERS[i]}. {c}" for i, c in enumerate(choices))
+
+    def extract_for(self, sample: SampleView, response: str) -> Extracted:
+        choices = sample.metadata.get("choices")
+        return self.extract(response, choices if isinstance(choices, list) else None)
+
+
 ANSWER_SCORERS: dict[str, type[AnswerScorer]] = {
     "numeric": NumericAnswer,
     "exact": ExactAnswer,
     "regex": RegexAnswer,
+    "choice": ChoiceAnswer,
 }
