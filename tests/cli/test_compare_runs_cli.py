@@ -65,3 +65,23 @@ def test_one_run_still_compares_against_a_baseline(tmp_path: Path) -> None:
     assert isinstance(both.exception, ConfigError)
     no_shared = runner.invoke(app, ["compare", "20260101", "20260102", "x", "--db", db])
     assert isinstance(no_shared.exception, ConfigError)
+
+
+def test_long_strategy_labels_break_only_at_their_parts(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    label = "self_consistency@self_refine:feedback=oracle"
+    for run_id in ("20260101-aaaa", "20260102-bbbb"):
+        add_run(store, run_id, {"direct": {"s1": True}, label: {"s1": run_id.endswith("a")}})
+    store.close()
+    result = runner.invoke(
+        app,
+        ["compare", "20260101-aaaa", "20260102-bbbb", "--db", str(tmp_path / "s.db")],
+        env={"COLUMNS": "80"},
+    )
+    assert result.exit_code == 0, result.output
+    table = result.stdout.split("\nB-A in points")[0].splitlines()[2:]
+    assert max(len(line) for line in table) <= 80
+    firsts = [line.split()[0] for line in table if line.strip() and not line.startswith("─")]
+    assert set(firsts) <= {"strategy", "direct", "ORACLE", "self_consistency", "@self_refine",
+                           ":feedback=oracle"}, firsts  # fmt: skip
+    assert "right in A, wrong in B: s1" in result.stdout

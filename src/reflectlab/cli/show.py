@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Annotated
@@ -79,6 +80,19 @@ def compare(
     print_run_comparison(result)
 
 
+def break_label(label: str, width: int) -> str:
+    """A strategy label in lines of at most ``width``, broken before ``@`` and ``:`` and after
+    a space (``self_consistency@self_refine:feedback=oracle`` -> three lines), never inside a
+    part; a part longer than ``width`` is left for the table to fold."""
+    parts = re.split(r"(?=[@:])|(?<= )", label)
+    lines = [""]
+    for part in parts:
+        if lines[-1] and len(lines[-1]) + len(part) > width:
+            lines.append("")
+        lines[-1] += part
+    return "\n".join(line.rstrip() for line in lines)
+
+
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}"
 
@@ -92,15 +106,19 @@ def print_run_comparison(result: RunComparison) -> None:
             "warning: the runs are on different tasks or task options; samples are paired by "
             "id only"
         )
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    table.add_column("strategy", overflow="fold")
+    table = Table(
+        box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True
+    )
+    # The numbers take about 64 columns; the strategy gets the rest, broken only at : and @.
+    name_width = max(16, console.width - 64)
+    table.add_column("strategy", overflow="fold", width=name_width)
     for header in ("n", "acc A", "acc B", "B-A", "95% CI", "Holm p", "A>B", "B>A", "err"):
         table.add_column(header, justify="right", no_wrap=True)
     for row in result.strategies:
         c = row.comparison
         name = ("ORACLE " if row.oracle_assisted else "") + row.strategy
         table.add_row(
-            escape(name),
+            escape(break_label(name, name_width)),
             str(row.n_paired),
             _pct(row.accuracy_a),
             _pct(row.accuracy_b),

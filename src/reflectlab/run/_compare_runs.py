@@ -88,7 +88,16 @@ def compare_runs(
             groups.setdefault(r.strategy, {})[r.sample_id] = outcome_from_result(r)
         by_run.append(groups)
     a, b = by_run
-    shared = [s for s in a if s in b]
+    # Run A's own order: each strategy as configured, its compute-matched baselines after it.
+    order = {name: i for i, name in enumerate(rec_a.strategies)}
+
+    def position(name: str) -> tuple[int, int, str]:
+        parent = next(iter(a[name].values())).baseline_of
+        if parent is not None:
+            return order.get(parent, len(order)), 1, name
+        return order.get(name, len(order)), 0, name
+
+    shared = sorted((s for s in a if s in b), key=position)
     if not shared:
         raise ConfigError(
             f"runs {rec_a.run_id} and {rec_b.run_id} share no strategy (A has "
