@@ -125,3 +125,19 @@ def test_the_stored_prompt_hash_tells_runs_with_different_prompts_apart() -> Non
     assert "prompt_overrides" not in plain and list(custom["prompt_overrides"]) == [
         "REFLECT_PROMPT"
     ]
+
+
+def test_without_overrides_the_hash_is_the_one_older_runs_stored() -> None:
+    import hashlib
+    import inspect
+
+    from reflectlab.strategy._prompts import prompts_digest
+
+    for name in ("self_refine", "progco", "reflexion"):
+        factory = strategy_info(name).factory
+        module = inspect.getmodule(factory)
+        constants = sorted(
+            f"{k}={v}" for k, v in vars(module).items() if k.isupper() and isinstance(v, str)
+        )
+        old = hashlib.sha256("\n".join(constants).encode()).hexdigest()[:16]
+        assert prompts_digest(factory, {}) == old

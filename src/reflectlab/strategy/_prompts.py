@@ -41,13 +41,18 @@ _LOOKUP_RE = re.compile(r"""["']([A-Z][A-Z0-9_]*)["']\s*,\s*\1\b""")
 _IMPORT_RE = re.compile(r"^from reflectlab\.strategy\.(\w+) import", re.M)
 
 
-def templates(factory: Callable[..., Any]) -> dict[str, str]:
-    """The default templates of the strategy built by ``factory``: its module's UPPERCASE
-    string constants, by name."""
+def _constants(factory: Callable[..., Any]) -> dict[str, str]:
+    """Every UPPERCASE string constant of the strategy's module (what the run hashes)."""
     module = inspect.getmodule(factory)
     if module is None:
         return {}
     return {k: v for k, v in sorted(vars(module).items()) if k.isupper() and isinstance(v, str)}
+
+
+def templates(factory: Callable[..., Any]) -> dict[str, str]:
+    """The default templates of the strategy built by ``factory``: its module's public
+    UPPERCASE string constants, by name."""
+    return {k: v for k, v in _constants(factory).items() if not k.startswith("_")}
 
 
 def overridable(factory: Callable[..., Any]) -> set[str]:
@@ -153,7 +158,7 @@ def resolve_prompts(name: str, factory: Callable[..., Any], value: PromptsParam)
 
 def prompts_digest(factory: Callable[..., Any], overrides: Mapping[str, str]) -> str:
     """sha256 (16 hex digits) of the templates a strategy sends: defaults with overrides."""
-    merged = {**templates(factory), **overrides}
+    merged = {**_constants(factory), **overrides}
     text = "\n".join(sorted(f"{k}={v}" for k, v in merged.items()))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

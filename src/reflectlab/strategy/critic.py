@@ -79,10 +79,14 @@ CRITIQUE_PROMPT = (
     "What's the problem with the above answer? First check whether the answer is plausible, "
     "then check each step of it against the task. Say clearly whether the answer is correct."
 )
+PYTHON_EVIDENCE_HEADER = "Output of your verification program:"
+CHECK_EVIDENCE_HEADER = "Result of the task's own check:"
+CALCULATOR_EVIDENCE_HEADER = "Calculator check of the arithmetic in your answer:"
+#: The template that introduces each tool's output.
 EVIDENCE_HEADERS = {
-    "python": "Output of your verification program:",
-    "check": "Result of the task's own check:",
-    "calculator": "Calculator check of the arithmetic in your answer:",
+    "python": ("PYTHON_EVIDENCE_HEADER", PYTHON_EVIDENCE_HEADER),
+    "check": ("CHECK_EVIDENCE_HEADER", CHECK_EVIDENCE_HEADER),
+    "calculator": ("CALCULATOR_EVIDENCE_HEADER", CALCULATOR_EVIDENCE_HEADER),
 }
 # Gou et al. 2023: "Here's a better solution:" after the critique.
 CORRECT_PROMPT = (
@@ -155,7 +159,8 @@ def critic(
                 convo.user(critique_prompt).assistant(fb.text)
                 return fb
             fb = await tool_feedback(response, k)
-            convo.user(f"{EVIDENCE_HEADERS[tool]}\n{fb.text}\n\n{critique_prompt}")
+            header = tpl(*EVIDENCE_HEADERS[tool])
+            convo.user(f"{header}\n{fb.text}\n\n{critique_prompt}")
             fb.details["critique"] = await ask(ctx, convo, role="feedback", round=k)
             return fb
 
