@@ -90,3 +90,30 @@ def test_bad_demo_options_are_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         get_task(f"gsm8k:{path}", shots=1, demos=str(broken))
     assert "broken.jsonl" in str(err.value) and "answer" in str(err.value)
+
+
+def test_file_tasks_take_demos_too_with_choices_listed(tmp_path: Path) -> None:
+    data = tmp_path / "mc.jsonl"
+    rows = [
+        {"question": "Capital of France?", "choices": ["Berlin", "Paris"], "answer": 1},
+        {"question": "Capital of Italy?", "choices": ["Rome", "Oslo"], "answer": 0},
+    ]
+    data.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    demos = tmp_path / "demos.jsonl"
+    demo_rows = [
+        {"question": "Capital of France?", "choices": ["Berlin", "Paris"], "answer": "Answer: B"},
+        {"question": "Capital of Spain?", "choices": ["Madrid", "Lima"], "answer": "Answer: A"},
+    ]
+    demos.write_text("\n".join(json.dumps(r) for r in demo_rows), encoding="utf-8")
+    options = {"input_field": "question", "target_field": "answer", "answer": "choice"}
+    task = get_task(f"jsonl:{data}", shots=1, demos=str(demos), **options)
+    sample = task.samples()[0]
+    prompt = task.format_prompt(sample.view(task.public_metadata))
+    assert prompt.startswith("Give the letter")  # the answer format, then the shots
+    assert "Q: Capital of Spain?\nA. Madrid\nB. Lima\nA: Answer: A" in prompt
+    assert prompt.count("Capital of France?") == 1  # the sample itself is never a shot
+    assert prompt.endswith("Q: Capital of France?\n\nA. Berlin\nB. Paris\nA:")
+    with pytest.raises(ConfigError, match="both shots=N and demos=FILE"):
+        get_task(f"jsonl:{data}", shots=1, **options)
+    with pytest.raises(ConfigError, match="2 demonstrations"):
+        get_task(f"jsonl:{data}", shots=3, demos=str(demos), **options)

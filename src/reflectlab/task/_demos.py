@@ -39,6 +39,8 @@ class Demo:
     question: str
     answer: str
     id: str | None = None
+    #: A multiple-choice demonstration's options (listed after its question).
+    choices: tuple[str, ...] | None = None
 
 
 def _answer_text(answer: str) -> str:
@@ -79,12 +81,20 @@ def load_demos(source: str | Path) -> list[Demo]:
             if not isinstance(value, str) or not value.strip():
                 raise InputError("missing or empty (a string)", path=where, line=number, field=key)
             fields[key] = value
-        raw_id = row.get("id")
+        raw_id, choices = row.get("id"), None
+        if row.get("choices") is not None:
+            from reflectlab.task._scorers import parse_choices
+
+            try:
+                choices = tuple(parse_choices(row["choices"])[0])
+            except ValueError as exc:
+                raise InputError(str(exc), path=where, line=number, field="choices") from None
         demos.append(
             Demo(
                 question=fields["question"].strip(),
                 answer=_answer_text(fields["answer"]),
                 id=None if raw_id is None else str(raw_id),
+                choices=choices,
             )
         )
     if not demos:
@@ -102,8 +112,13 @@ def pick_demos(demos: Sequence[Demo], sample: SampleView, shots: int) -> list[De
     return chosen[:shots]
 
 
-def fewshot_prompt(demos: list[Demo], question: str) -> str:
+def fewshot_prompt(demos: Sequence[Demo], question: str, *, preamble: str = "") -> str:
     """``Q: ...\\nA: ...`` per demonstration, a blank line apart, then ``Q: <question>\\nA:``
-    (Wei et al. 2022's layout)."""
-    blocks = [f"Q: {d.question}\nA: {d.answer}" for d in demos]
-    return "\n\n".join([*blocks, f"Q: {question}\nA:"])
+    (Wei et al. 2022's layout), after an optional ``preamble`` (an answer-format line)."""
+    from reflectlab.task._scorers import ChoiceAnswer
+
+    def asked(d: Demo) -> str:
+        return f"{d.question}\n{ChoiceAnswer.options_text(d.choices)}" if d.choices else d.question
+
+    blocks = [f"Q: {asked(d)}\nA: {d.answer}" for d in demos]
+    return "\n\n".join([*([preamble] if preamble else []), *blocks, f"Q: {question}\nA:"])

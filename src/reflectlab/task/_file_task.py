@@ -23,8 +23,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import Field
+
 from reflectlab.errors import ConfigError, InputError
 from reflectlab.task._base import Extracted, Sample, SampleView, Score, Task
+from reflectlab.task._demos import Demo, fewshot_prompt, load_demos, pick_demos
 from reflectlab.task._options import TaskOptions
 from reflectlab.task._rows import read_csv, read_hf_dataset, read_jsonl, require_field
 from reflectlab.task._scorers import (
@@ -54,6 +57,10 @@ class FileTaskOptions(TaskOptions):
     #: The answer-format line appended to every prompt; ``None``: the scorer's default,
     #: ``""``: none (the input already says how to answer).
     instruction: str | None = None
+    #: Few-shot demonstrations before each question (``Q:``/``A:``; needs ``demos``).
+    shots: int = Field(default=0, ge=0, le=64)
+    #: JSONL file of demonstrations: ``{"question", "answer"}`` (and ``choices``) per line.
+    demos: str | None = None
 
 
 class CsvOptions(FileTaskOptions):
@@ -88,6 +95,16 @@ class FileTask(Task):
         #: What :meth:`score` calls: the answer scorer, or a custom one (e.g. model-graded).
         self.scorer: Scorer = scorer if scorer is not None else self.answer_scorer
         self._samples = self._load()
+        self._demos: list[Demo] = []
+        if self.options.shots or self.options.demos is not None:
+            if not (self.options.shots and self.options.demos):
+                raise ConfigError(f"task {self.name!r}: few-shot needs both shots=N and demos=FILE")
+            self._demos = load_demos(self.options.demos)
+            if self.options.shots > len(self._demos):
+                raise ConfigError(
+                    f"task {self.name!r}: shots={self.options.shots} but {self.options.demos} "
+                    f"has {len(self._demos)} demonstrations"
+                )
 
     def _rows(self) -> Iterator[tuple[int, dict[str, Any]]]:
         if self.fmt == "csv":
@@ -171,6 +188,9 @@ class FileTask(Task):
         choices = sample.metadata.get("choices")
         if isinstance(self.answer_scorer, ChoiceAnswer) and isinstance(choices, list):
             question = f"{question}\n\n{ChoiceAnswer.options_text(choices)}"
+        if self.options.shots:
+            demos = pick_demos(self._demos, sample, self.options.shots)
+            return fewshot_prompt(demos, question, preamble=instruction)
         return f"{question}\n\n{instruction}" if instruction else question
 
     def extract(self, sample: SampleView, response: str) -> Extracted:
@@ -186,4 +206,5 @@ class FileTask(Task):
             "format": self.fmt,
             "answer": self.options.answer,
             "n": len(self._samples),
+            **({"shots": self.options.shots, "demos": self.options.demos} if self._demos else {}),
         }
