@@ -181,7 +181,7 @@
   var index = null;          // {strategies, samples, rows, chunks}
   var chunkCache = {};       // chunk number -> Promise(chunk)
   var bySample = {};         // sample number -> [row number]
-  var haystacks = null;      // "s:i" -> lower-case trace text, built for deep search
+  var haystacks = null;      // per block: lower-case strings, and each result's string ids
   var filtered = [];
   var page = 0;
   var selected = null;       // row number
@@ -210,12 +210,16 @@
     return r === undefined ? null : rowOf(other.index, r);
   }
 
+  /* Deep search: per block, its string table in lower case (each distinct text once, however
+   * many results resend it) and the ids of the texts each result shows. A query scans each
+   * block's distinct texts once, not every result's whole conversation. */
   async function buildHaystacks() {
     if (haystacks) return haystacks;
-    var out = {};
+    var out = [];
     for (var n = 0; n < index.chunks; n++) {
       $("p-info").textContent = "searching traces: block " + (n + 1) + " of " + index.chunks + "…";
       var c = await chunk(n);
+      var results = {};
       Object.keys(c.results).forEach(function (key) {
         var res = c.results[key];
         var ids = new Set();
@@ -229,11 +233,24 @@
             (st.out || []).forEach(function (o) { ids.add(o); });
           } else if (st.t === "cp") ids.add(st.resp);
         });
-        out[key] = Array.from(ids, function (id) { return c.strings[id]; }).join("\n").toLowerCase();
+        results[key] = Array.from(ids);
       });
+      out.push({ lower: c.strings.map(function (t) { return t.toLowerCase(); }), results: results });
     }
     haystacks = out;
     return out;
+  }
+
+  function deepMatches(hay, q) {
+    var found = new Set();
+    hay.forEach(function (block) {
+      var hit = new Uint8Array(block.lower.length);
+      for (var k = 0; k < block.lower.length; k++) if (block.lower[k].indexOf(q) >= 0) hit[k] = 1;
+      Object.keys(block.results).forEach(function (key) {
+        if (block.results[key].some(function (id) { return hit[id]; })) found.add(key);
+      });
+    });
+    return found;
   }
 
   async function applyFilters() {
@@ -247,7 +264,7 @@
     var atRound = $("f-round").value ? $("f-round").value.split(":") : null;
     var rk = atRound ? Number(atRound[0]) : 0;
     var vs = other ? $("f-compare").value : "";
-    var hay = deep ? await buildHaystacks() : null;
+    var hits = deep ? deepMatches(await buildHaystacks(), q) : null;
     var out = [];
     for (var r = 0; r < index.rows.length; r++) {
       var x = index.rows[r];
@@ -271,7 +288,7 @@
       if (q) {
         var s = index.samples[x[1]];
         var shallow = (s[0] + "\n" + s[1] + "\n" + s[2] + "\n" + (x[4] || "")).toLowerCase();
-        if (shallow.indexOf(q) < 0 && !(hay && (hay[x[0] + ":" + x[1]] || "").indexOf(q) >= 0)) continue;
+        if (shallow.indexOf(q) < 0 && !(hits && hits.has(x[0] + ":" + x[1]))) continue;
       }
       out.push(r);
     }
