@@ -96,3 +96,18 @@ def test_no_comparison_table_without_a_baseline() -> None:
     tables = render_summary(summarize_run(only))
     assert len(tables) == 1
     assert "cot" in _text(tables)
+
+
+def test_an_80_column_terminal_gets_one_block_per_strategy_with_nothing_cut() -> None:
+    summary = _run()
+    console = Console(file=io.StringIO(), width=80, record=True)
+    console.print(*render_summary(summary, width=80))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "self_refine  intrinsic  n=20" in text
+    assert "reflexion  ORACLE-ASSISTED  n=20" in text
+    assert "accuracy 0.45 [0.26, 0.66] (95% CI)   by round 0.40→0.45→0.45" in text
+    assert "cost $0.0400" in text  # self_refine was priced
+    wide = Console(file=io.StringIO(), width=200, record=True)
+    wide.print(*render_summary(summary, width=200))
+    assert "flips r→w/w→r | draft→final" in wide.export_text()  # the table, when it fits

@@ -6,12 +6,17 @@ a result obtained with gold labels can never be read as self-correction.
 
 from __future__ import annotations
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from reflectlab.analysis._types import Comparison, RunSummary, StrategySummary
 
-__all__ = ["comparisons_table", "render_summary", "strategies_table"]
+__all__ = ["comparisons_table", "render_summary", "strategies_cards", "strategies_table"]
+
+#: Below this many columns the summary is one block per strategy instead of a wide table,
+#: so that nothing is cut into one-letter columns on an 80-column terminal.
+WIDE_COLUMNS = 140
 
 WARNING_STYLE = "bold yellow"
 
@@ -131,10 +136,51 @@ def comparisons_table(summary: RunSummary) -> Table:
     return table
 
 
-def render_summary(summary: RunSummary) -> list[Table]:
-    """Tables for ``console.print(*render_summary(summary))``: the strategies, then the
-    comparisons when there are any."""
-    tables = [strategies_table(summary)]
+def strategies_cards(summary: RunSummary) -> Group:
+    """The strategies table as one short block per strategy, for narrow terminals: each line
+    fits 80 columns and nothing is abbreviated."""
+    level = f"{summary.confidence * 100:g}%"
+    priced = any(s.cost_usd > 0 for s in summary.strategies)
+    blocks: list[RenderableType] = [Text("strategies", style="italic")]
+    for s in summary.strategies:
+        head = Text(s.name, style="bold")
+        head.append("  ")
+        head.append_text(_provenance(s.provenance, s.oracle_assisted))
+        head.append(f"  n={s.n}")
+        lines = [
+            head,
+            Text(f"  accuracy {_accuracy(s)} ({level} CI)   by round {_by_round(s)}"),
+            Text(f"  flips r→w/w→r per round | draft→final: {_flips(s)}"),
+        ]
+        usage = f"  calls {s.calls:,}" + (f" (+{s.cache_hits:,} cached)" if s.cache_hits else "")
+        usage += f"   tokens {s.total_tokens:,}"
+        if priced:
+            usage += f"   cost {_cost(s.cost_usd)}   per correct {_cost(s.cost_per_correct)}"
+        lines.append(Text(usage))
+        note = _notes(s)
+        if note:
+            lines.append(Text(f"  notes: {note}"))
+        blocks.append(Group(*lines))
+    if not priced:
+        blocks.append(Text("cost: $0 (local models or no known price)", style="dim"))
+    return Group(*blocks)
+
+
+def render_summary(summary: RunSummary, *, width: int | None = None) -> list[RenderableType]:
+    """Renderables for ``console.print(*render_summary(summary, width=console.width))``: the
+    strategies (a table, or one block per strategy when ``width`` is under
+    :data:`WIDE_COLUMNS`), then the comparisons when there are any."""
+    narrow = width is not None and width < WIDE_COLUMNS
+    out: list[RenderableType] = [strategies_cards(summary) if narrow else strategies_table(summary)]
     if summary.comparisons:
-        tables.append(comparisons_table(summary))
-    return tables
+        if narrow:
+            title = f"paired comparisons (Holm-corrected, alpha={summary.alpha:g})"
+            out.append(
+                Group(
+                    Text(title, style="italic"),
+                    *(Text(f"- {c.verdict}") for c in summary.comparisons),
+                )
+            )
+        else:
+            out.append(comparisons_table(summary))
+    return out

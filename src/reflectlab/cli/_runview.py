@@ -205,7 +205,7 @@ def print_summary(
         f"run {run.run_id}  [{run.status}]  task={run.task}  model={run.model}  "
         f"done {run.n_done}/{run.n_expected}"
     )
-    for renderable in render_summary(summary):
+    for renderable in render_summary(summary, width=target.width):
         target.print(renderable)
     for name, tok_s in summary.generation_tok_s.items():
         target.print(f"{name}: {tok_s:.1f} generated tok/s per request (fresh calls)")
