@@ -33,3 +33,8 @@ def test_an_unscored_run_has_no_accuracy_and_no_comparison(tmp_path: Path) -> No
         assert row["accuracy"] is None and row["ci_low"] is None and row["correct"] is None
     text = " ".join(str(t.columns[3]._cells) for t in render_summary(summary)[:1])
     assert "n/a (unscored)" in text and "0.00" not in text
+
+    from reflectlab.report import render_report
+
+    html = render_report(store, "serve-1")
+    assert "n/a (unscored)" in html and "no gold answers to score against" in html

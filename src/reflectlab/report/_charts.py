@@ -365,7 +365,9 @@ def flips_chart(strategies: Sequence[StrategySummary]) -> dict[str, Any] | None:
 def build_charts(
     strategies: Sequence[StrategySummary], confidence: float
 ) -> dict[str, dict[str, Any]]:
-    """Every chart that has something to show, by the id of the element that holds it."""
+    """Every chart that has something to show, by the id of the element that holds it.
+    Strategies without gold answers (``scored`` false) have no accuracy to plot."""
+    strategies = [s for s in strategies if s.scored]
     with_usd = any(s.cost_usd > 0 for s in strategies)
     charts: dict[str, dict[str, Any] | None] = {
         "chart-accuracy": accuracy_chart(strategies, confidence),

@@ -90,6 +90,16 @@ def key_findings(
 ) -> list[Finding]:
     """Short sentences for the top of the report."""
     out: list[Finding] = []
+    unscored = [s for s in ordered if not s.scored]
+    if unscored:
+        out.append(
+            Finding(
+                f"{len(unscored)} strategies have no gold answers to score against (e.g. "
+                "requests through `reflectlab serve`): no accuracy is shown for them, only "
+                "their traces, calls and tokens.",
+            )
+        )
+        ordered = [s for s in ordered if s.scored]
     if run.status != "completed":
         out.append(
             Finding(
