@@ -146,8 +146,9 @@ def _print_templates(info: StrategyInfo) -> None:
         return
     console.print(
         escape(
-            f"\nprompt templates (override in a --prompts FILE.toml, table [{info.name}]; "
-            "`{name}` placeholders are filled by the strategy):"
+            f"\nprompt templates (override in a --prompts FILE.toml, table [{info.name}], or "
+            f"with --strategy {info.name}:prompts=FILE.toml; `{{name}}` placeholders are "
+            "filled by the strategy):"
         )
     )
     for key, text in texts.items():
