@@ -254,5 +254,9 @@ def test_cli_run_shard_and_merge(tmp_path: Path) -> None:
     assert shown.exit_code == 0, shown.output
     data = json.loads(shown.stdout)
     assert data["status"] == "completed" and data["progress"]["done"] == 14
+    html = tmp_path / "merged.html"
+    reported = cli.invoke(app, ["report", run_id, "--db", out, "-o", str(html)])
+    assert reported.exit_code == 0, reported.output
+    assert run_id in html.read_text()
     bad = cli.invoke(app, [*base, "--shard", "2/2", "--db", str(tmp_path / "x.db")])
     assert isinstance(bad.exception, ConfigError) and "I/N" in str(bad.exception)
