@@ -140,6 +140,15 @@ def main() -> None:
             f"  (process wall incl. start-up {wall:.2f}s, start-up CPU "
             f"{startup_cpu:.2f}s, accuracy {summary['strategies'][0]['accuracy']:.2f})"
         )
+        # The run ends by summarizing (statistics imports included): a cost per run, not per
+        # call, inside the figure above. `show` computes the same summary; its CPU beyond an
+        # empty start-up is that part.
+        _, show_cpu, _ = child_cpu([*CLI, "show", summary["run_id"], "--json", "--db", db], env)
+        summary_cpu = max(0.0, show_cpu - startup_cpu)
+        print(
+            f"  of which the final summary ~{summary_cpu:.2f}s CPU; without it "
+            f"{max(0.0, run_cpu - summary_cpu) / calls * 1000:.3f} ms CPU per call"
+        )
         m_wall, m_cpu = asyncio.run(
             model_layer_only(base_url, args.samples, args.concurrency, round(calls_per_sample))
         )
