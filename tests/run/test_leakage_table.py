@@ -91,9 +91,10 @@ class GoldSpy:
 @pytest.fixture
 def spy(monkeypatch: pytest.MonkeyPatch) -> GoldSpy:
     gold = GoldSpy()
+    import reflectlab.run._executors as executors
     import reflectlab.run._runner as runner
 
-    real_get_task, real_run_strategy = runner.get_task, runner.run_strategy
+    real_get_task, real_run_strategy = runner.get_task, executors.run_strategy
 
     def get_spied_task(spec: str, **kw: Any) -> Task:
         return gold.wrap(real_get_task(spec, **kw))
@@ -109,7 +110,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> GoldSpy:
             _IN_STRATEGY.reset(token)
 
     monkeypatch.setattr(runner, "get_task", get_spied_task)
-    monkeypatch.setattr(runner, "run_strategy", run_spied)
+    monkeypatch.setattr(executors, "run_strategy", run_spied)
     return gold
 
 
