@@ -2,13 +2,16 @@
 
 - Protocols (every call ``role="judge"``): :class:`PointwiseJudge` (rating on a scale),
   :class:`PairwiseJudge` (both orders; a verdict counts only when they agree), reference-guided
-  grading (either, given ``reference=``), :class:`ChecklistJudge` (TICK), and panels
-  (:class:`PointwisePanel` mean, :class:`PairwisePanel` vote).
+  grading (either, given ``reference=``), :class:`ChecklistJudge` (TICK), :class:`CheckEvalJudge`
+  (CheckEval's fixed per-dimension checklists), panels (:class:`PointwisePanel` mean,
+  :class:`PairwisePanel` vote); the Self-Taught Evaluator prompt is
+  ``PairwiseJudge(prompt="self-taught")``.
 - Verdict parsing: :func:`parse_pairwise_verdict`, :func:`parse_rating`, :func:`parse_yes_no`,
   :func:`parse_correctness`: unparseable is ``None`` + ``parse_error``, never a guess.
 - Bias probes: :func:`position_bias`, :func:`verbosity_bias`, :func:`self_preference`,
   :func:`injection_probe`.
-- Critic evaluation on labelled GSM8K solutions: :func:`evaluate_critic`.
+- Critic evaluation on labelled GSM8K solutions: :func:`evaluate_critic`; CriticBench's
+  generate / critique / correct stages, each scored: :func:`evaluate_criticbench`.
 - A model-graded scorer for the runner: :class:`JudgeScorer`.
 - Meta-evaluation (no model calls): agreement metrics (:mod:`reflectlab.judge.metrics`), the
   alt-test (:mod:`reflectlab.judge.alt_test`), readers for LLMBar / JudgeBench / MT-Bench files
@@ -46,6 +49,16 @@ from reflectlab.judge.bias import (
     self_preference,
     verbosity_bias,
 )
+from reflectlab.judge.checkeval import (
+    CheckEvalAnswer,
+    CheckEvalChecklist,
+    CheckEvalDimension,
+    CheckEvalJudge,
+    CheckEvalJudgment,
+    checkeval_dimensions,
+    load_checkeval_checklist,
+    parse_checkeval_answers,
+)
 from reflectlab.judge.checklist import (
     Checklist,
     ChecklistItem,
@@ -60,6 +73,16 @@ from reflectlab.judge.critic_eval import (
     SolutionItem,
     evaluate_critic,
     load_gsm8k_solutions,
+)
+from reflectlab.judge.criticbench import (
+    CriticBenchItem,
+    CriticBenchJudgment,
+    CriticBenchResult,
+    CriticBenchRunner,
+    evaluate_criticbench,
+    parse_criticbench_answer,
+    parse_criticbench_verdict,
+    read_criticbench_items,
 )
 from reflectlab.judge.formats import (
     PairwiseExample,
@@ -90,6 +113,7 @@ from reflectlab.judge.protocols import (
     OrderVerdict,
     PairwiseJudge,
     PairwiseJudgment,
+    PairwisePrompt,
     PointwiseJudge,
     PointwiseJudgment,
 )
@@ -98,11 +122,20 @@ from reflectlab.judge.scorer import JudgeScorer
 __all__ = [
     "AltTestResult",
     "AttributedPair",
+    "CheckEvalAnswer",
+    "CheckEvalChecklist",
+    "CheckEvalDimension",
+    "CheckEvalJudge",
+    "CheckEvalJudgment",
     "Checklist",
     "ChecklistItem",
     "ChecklistJudge",
     "ChecklistJudgment",
     "CorrectnessCritic",
+    "CriticBenchItem",
+    "CriticBenchJudgment",
+    "CriticBenchResult",
+    "CriticBenchRunner",
     "CriticEvalResult",
     "CriticEvaluation",
     "CriticJudgment",
@@ -117,6 +150,7 @@ __all__ = [
     "PairwiseMetaEval",
     "PairwisePanel",
     "PairwisePanelJudgment",
+    "PairwisePrompt",
     "PairwiseVerdicts",
     "ParsedAnswer",
     "ParsedCorrectness",
@@ -133,23 +167,30 @@ __all__ = [
     "VerbosityBias",
     "accuracy",
     "alt_test",
+    "checkeval_dimensions",
     "cohen_kappa",
     "critic_evaluation",
     "evaluate_critic",
+    "evaluate_criticbench",
     "inject",
     "injection_probe",
     "kendall",
     "krippendorff_alpha",
     "load_alt_test_inputs",
+    "load_checkeval_checklist",
     "load_gsm8k_solutions",
     "pad_response",
     "pairwise_meta_eval",
+    "parse_checkeval_answers",
     "parse_checklist",
     "parse_correctness",
+    "parse_criticbench_answer",
+    "parse_criticbench_verdict",
     "parse_pairwise_verdict",
     "parse_rating",
     "parse_yes_no",
     "position_bias",
+    "read_criticbench_items",
     "read_judge_items",
     "read_judgebench_pairs",
     "read_llmbar_dataset",

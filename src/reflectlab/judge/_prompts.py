@@ -9,6 +9,17 @@ string replacement that raises if the source text is not there: the scale ("1 to
 example "[[5]]"), the criteria sentence when the caller gives a rubric, and the tie clause
 when ties are not allowed. With the defaults the messages are MT-Bench's exactly.
 
+The Self-Taught Evaluator prompts are Meta's, verbatim (Wang et al., "Self-Taught Evaluators",
+2024, arXiv:2408.02666; ``facebookresearch/RAM`` ``projects/self_taught_evaluator`` at commit
+e6f051f, MIT): ``SELF_TAUGHT_WITH_SYSTEM_PROMPT`` of ``src/utils.py`` (the prompt the released
+model is run with: a system and a user message) and ``data/prompts/eval_plan.prompt`` (the
+paper's judgment-generation prompt: one user message). Both contain the literal text
+``\\"[[A]]\\"`` (a backslash before each quote) and the eval-plan prompt the typo "evaluaiton":
+kept as the source has them. Nothing is substituted but the question and the two answers.
+
+The CriticBench and CheckEval prompts live in :mod:`reflectlab.judge.criticbench` and
+:mod:`reflectlab.judge.checkeval`.
+
 The critic prompt is ours (see :mod:`reflectlab.judge.critic_eval`). The checklist prompts
 live in :mod:`reflectlab.feedback.checklist`, shared with the ``stick`` strategy.
 """
@@ -96,6 +107,47 @@ _SCALE_EXAMPLE = '"Rating: [[5]]"'
 _TIE_CLAUSE = ', "[[B]]" if assistant B is better, and "[[C]]" for a tie.'
 _NO_TIE_CLAUSE = ', or "[[B]]" if assistant B is better. Do not declare a tie.'
 
+# --- Self-Taught Evaluator (facebookresearch/RAM), verbatim ---------------------------------
+
+SELF_TAUGHT_SYSTEM = (
+    "Please act as an impartial judge and evaluate the quality of the responses provided by "
+    "two AI assistants to the user question displayed below. You should choose the assistant "
+    "that follows the user's instructions and answers the user's question better. Your "
+    "evaluation should consider factors such as the helpfulness, relevance, accuracy, depth, "
+    "creativity, and level of detail of their responses. Begin your evaluation by comparing "
+    "the two responses and provide a short explanation. Avoid any position biases and ensure "
+    "that the order in which the responses were presented does not influence your decision. "
+    "Do not allow the length of the responses to influence your evaluation. Do not favor "
+    "certain names of the assistants. Be as objective as possible. After providing your "
+    'explanation, output your final verdict by strictly following this format: \\"[[A]]\\" if '
+    'assistant A is better, \\"[[B]]\\" if assistant B is better.'
+)
+
+SELF_TAUGHT_USER = (
+    "[User Question]\n{input}\n\n[The Start of Assistant A's Answer]\n{response_a}\n"
+    "[The End of Assistant A's Answer]\n\n[The Start of Assistant B's Answer]\n{response_b}\n"
+    "[The End of Assistant B's Answer]\n"
+)
+
+SELF_TAUGHT_EVAL_PLAN = (
+    "Please act as an impartial judge and evaluate the quality of the responses provided by "
+    "two AI assistants to the user question displayed below. You should choose the assistant "
+    "that follows the user's instructions and answers the user's question better. Begin your "
+    "evaluation by first verifying whether each response contains any obvious or subtle "
+    "errors. Then propose an appropriate evaluaiton rubric, e.g. 1-5 criteria that are "
+    "important for evaluating responses to this specific user question. Continue your "
+    "evaluation by checking each response carefully along those criteria. Based on the "
+    "analysis in previous steps, choose which response is better overall. Avoid any position "
+    "biases and ensure that the order in which the responses were presented does not "
+    "influence your decision. Do not allow the length of the responses to influence your "
+    "evaluation. Do not favor certain names of the assistants. Be as objective as possible. "
+    "After providing your evaluation, output your final verdict by strictly following this "
+    'format: \\"[[A]]\\" if assistant A is better, \\"[[B]]\\" if assistant B is better. '
+    "\n\n[User Question]\n{input}\n\n[The Start of Assistant A's Answer]\n{generation}\n"
+    "[The End of Assistant A's Answer]\n\n[The Start of Assistant B's Answer]\n{generation2}\n"
+    "[The End of Assistant B's Answer]\n"
+)
+
 # --- ours ---------------------------------------------------------------------------------
 
 CRITIC_CORRECTNESS = (
@@ -171,3 +223,23 @@ def pairwise_messages(
 def critic_messages(question: str, solution: str) -> list[ChatMessage]:
     content = CRITIC_CORRECTNESS.format(question=question, solution=solution)
     return [ChatMessage(role="user", content=content)]
+
+
+def self_taught_messages(
+    instruction: str, answer_a: str, answer_b: str, *, variant: str = "self-taught"
+) -> list[ChatMessage]:
+    """The Self-Taught Evaluator prompt: ``"self-taught"`` (system + user, as the released model
+    is run) or ``"self-taught-plan"`` (the eval-plan prompt, one user message).
+    ``answer_a``/``answer_b`` are in the order shown."""
+    if variant == "self-taught":
+        user = SELF_TAUGHT_USER.format(input=instruction, response_a=answer_a, response_b=answer_b)
+        return [
+            ChatMessage(role="system", content=SELF_TAUGHT_SYSTEM),
+            ChatMessage(role="user", content=user),
+        ]
+    if variant == "self-taught-plan":
+        content = SELF_TAUGHT_EVAL_PLAN.format(
+            input=instruction, generation=answer_a, generation2=answer_b
+        )
+        return [ChatMessage(role="user", content=content)]
+    raise ConfigError(f"unknown Self-Taught Evaluator prompt {variant!r}")

@@ -1,7 +1,10 @@
 """Items to judge, and reading them from JSONL with errors that name the file, line and field.
 
-- pointwise (and checklist): ``{"id", "instruction", "response"[, "reference"]}``
-- pairwise: ``{"id", "instruction", "response_a", "response_b"[, "reference"]}``
+- pointwise (and checklist, checkeval): ``{"id", "instruction", "response"[, "reference"]}``
+  (for checkeval, ``instruction`` is the article or conversation judged against, and
+  ``reference`` the Topical-Chat fact)
+- pairwise (and self-taught, self-taught-plan):
+  ``{"id", "instruction", "response_a", "response_b"[, "reference"]}``
 - reference-guided: either shape, ``reference`` required; every line must have the same shape.
 
 ``id`` is a string or an integer (kept as its string) and must be unique. Blank lines are
@@ -19,9 +22,26 @@ from reflectlab.errors import ConfigError, InputError
 from reflectlab.judge._base import FrozenResult
 from reflectlab.judge._jsonio import iter_jsonl, require_object, require_str
 
-__all__ = ["JudgeProtocol", "PairwiseItem", "PointwiseItem", "read_judge_items"]
+__all__ = ["JUDGE_PROTOCOLS", "JudgeProtocol", "PairwiseItem", "PointwiseItem", "read_judge_items"]
 
-JudgeProtocol = Literal["pointwise", "pairwise", "reference", "checklist"]
+JudgeProtocol = Literal[
+    "pointwise",
+    "pairwise",
+    "reference",
+    "checklist",
+    "self-taught",
+    "self-taught-plan",
+    "checkeval",
+]
+JUDGE_PROTOCOLS: tuple[JudgeProtocol, ...] = (
+    "pointwise",
+    "pairwise",
+    "reference",
+    "checklist",
+    "self-taught",
+    "self-taught-plan",
+    "checkeval",
+)
 
 
 class PointwiseItem(FrozenResult):
@@ -47,10 +67,8 @@ def read_judge_items(
     path: str | Path, protocol: JudgeProtocol
 ) -> list[PointwiseItem] | list[PairwiseItem]:
     """Read and validate every line of a JSONL file of items for ``protocol``."""
-    if protocol not in ("pointwise", "pairwise", "reference", "checklist"):
-        raise ConfigError(
-            f"unknown protocol {protocol!r}; use pointwise, pairwise, reference or checklist"
-        )
+    if protocol not in JUDGE_PROTOCOLS:
+        raise ConfigError(f"unknown protocol {protocol!r}; use {', '.join(JUDGE_PROTOCOLS)}")
     pointwise: list[PointwiseItem] = []
     pairwise: list[PairwiseItem] = []
     seen: dict[str, int] = {}
@@ -118,9 +136,9 @@ def _id(record: Mapping[str, Any], path: str | Path, line: int) -> str:
 def _shape(
     record: Mapping[str, Any], protocol: JudgeProtocol, path: str | Path, line: int
 ) -> Literal["pointwise", "pairwise"]:
-    if protocol in ("pointwise", "checklist"):
+    if protocol in ("pointwise", "checklist", "checkeval"):
         return "pointwise"
-    if protocol == "pairwise":
+    if protocol in ("pairwise", "self-taught", "self-taught-plan"):
         return "pairwise"
     if "response" in record:
         return "pointwise"

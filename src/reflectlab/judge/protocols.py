@@ -18,6 +18,19 @@ at temperature 0 by default, as MT-Bench's do.
   orders; its own aggregation (a net vote) is available in
   :func:`reflectlab.judge.formats.pairwise_meta_eval`.
 
+  ``prompt="self-taught"`` swaps MT-Bench's prompt for the Self-Taught Evaluator's (Wang et
+  al., "Self-Taught Evaluators", 2024, arXiv:2408.02666; ``facebookresearch/RAM``
+  ``projects/self_taught_evaluator``, verbatim, see :mod:`reflectlab.judge._prompts`):
+  the prompt its released model is run with (RewardBench's MT-Bench-style pair prompt without a
+  tie); ``"self-taught-plan"`` is the paper's judgment-generation ("evaluation plan") prompt.
+  Both orders are run and combined exactly as for MT-Bench; the authors also ran both orders
+  when generating judgments (their README, "0_1" and "1_0"). Deviations, stated: the authors'
+  ``parse_judgement`` returns nothing when both ``[[A]]`` and ``[[B]]`` occur, else the first of
+  ``[[A]]``, ``[[B]]``, ``[[C]]`` found (``[[C]]`` = tie, although the prompt offers no tie);
+  ours is the strict parser below, so a reply with both is unparseable (as theirs), a format
+  echo (``\\"[[A]]\\" if ...``) is not a verdict, and ``[[C]]`` is unparseable (no tie was
+  offered). RewardBench's scoring counts an unparseable reply as half right; we count it.
+
 A reply without a clear verdict gives ``None`` plus ``parse_error``; it is never guessed
 (see :mod:`reflectlab.judge._verdicts`).
 
@@ -36,7 +49,7 @@ from typing import Any, Literal
 from reflectlab.errors import ConfigError
 from reflectlab.judge._base import FrozenResult
 from reflectlab.judge._pairwise import Gold, PairwiseVerdicts
-from reflectlab.judge._prompts import pairwise_messages, pointwise_messages
+from reflectlab.judge._prompts import pairwise_messages, pointwise_messages, self_taught_messages
 from reflectlab.judge._verdicts import PairVerdict, parse_pairwise_verdict, parse_rating
 from reflectlab.model import ChatMessage, Model, call_tags
 
@@ -46,6 +59,7 @@ __all__ = [
     "OrderVerdict",
     "PairwiseJudge",
     "PairwiseJudgment",
+    "PairwisePrompt",
     "PointwiseJudge",
     "PointwiseJudgment",
 ]
@@ -53,6 +67,9 @@ __all__ = [
 JudgeVerdict = Literal["A", "B", "tie", "inconsistent"]
 """A pairwise protocol's final verdict, in the pair's original positions."""
 Disagreement = Literal["inconsistent", "tie"]
+PairwisePrompt = Literal["mt-bench", "self-taught", "self-taught-plan"]
+"""Which pairwise prompt: MT-Bench's (default) or the Self-Taught Evaluator's two."""
+PAIRWISE_PROMPTS: tuple[PairwisePrompt, ...] = ("mt-bench", "self-taught", "self-taught-plan")
 
 _SWAP: dict[PairVerdict, PairVerdict] = {"A": "B", "B": "A", "tie": "tie"}
 
@@ -97,6 +114,7 @@ class PairwiseJudgment(FrozenResult):
     swapped: OrderVerdict
     reference_guided: bool
     parse_error: str | None = None
+    prompt: PairwisePrompt = "mt-bench"
 
     def to_pairwise_verdicts(self, id: str, gold: Gold) -> PairwiseVerdicts:
         """The two orders as :class:`~reflectlab.judge.formats.PairwiseVerdicts`, for
@@ -176,7 +194,10 @@ class PairwiseJudge(_Judge):
 
     ``allow_tie=False`` removes MT-Bench's ``[[C]]`` option from the prompt (LLMBar-style
     forced choice); a tie is then unparseable. ``on_disagreement`` names what a pair gets when
-    the two orders disagree: ``"inconsistent"`` (default) or ``"tie"``.
+    the two orders disagree: ``"inconsistent"`` (default) or ``"tie"``. ``prompt``: MT-Bench's
+    (default) or the Self-Taught Evaluator's (``"self-taught"``, ``"self-taught-plan"``; no
+    tie and no reference answer in those prompts, so ``allow_tie`` defaults to ``False`` and
+    ``True`` or a ``reference`` is a :class:`ConfigError`).
     """
 
     protocol = "pairwise"
@@ -185,12 +206,22 @@ class PairwiseJudge(_Judge):
         self,
         model: Model,
         *,
-        allow_tie: bool = True,
+        allow_tie: bool | None = None,
         on_disagreement: Disagreement = "inconsistent",
+        prompt: PairwisePrompt = "mt-bench",
         temperature: float | None = 0.0,
         max_tokens: int | None = None,
     ) -> None:
         super().__init__(model, temperature=temperature, max_tokens=max_tokens)
+        if prompt not in PAIRWISE_PROMPTS:
+            raise ConfigError(
+                f"unknown pairwise prompt {prompt!r}; use {', '.join(PAIRWISE_PROMPTS)}"
+            )
+        if allow_tie is None:
+            allow_tie = prompt == "mt-bench"
+        elif allow_tie and prompt != "mt-bench":
+            raise ConfigError(f"the {prompt} prompt offers no tie: allow_tie must be False")
+        self.prompt: PairwisePrompt = prompt
         if on_disagreement not in ("inconsistent", "tie"):
             raise ConfigError(
                 f"on_disagreement must be 'inconsistent' or 'tie', got {on_disagreement!r}"
@@ -206,6 +237,8 @@ class PairwiseJudge(_Judge):
         *,
         reference: str | None = None,
     ) -> PairwiseJudgment:
+        if reference is not None and self.prompt != "mt-bench":
+            raise ConfigError(f"the {self.prompt} prompt has no reference answer")
         original, swapped = await asyncio.gather(
             self._one_order(instruction, response_a, response_b, "AB", reference),
             self._one_order(instruction, response_b, response_a, "BA", reference),
@@ -222,6 +255,7 @@ class PairwiseJudge(_Judge):
             swapped=swapped,
             reference_guided=reference is not None,
             parse_error=_order_errors(original, swapped),
+            prompt=self.prompt,
         )
 
     def combine(
@@ -242,15 +276,23 @@ class PairwiseJudge(_Judge):
         shown: Literal["AB", "BA"],
         reference: str | None,
     ) -> OrderVerdict:
-        messages = pairwise_messages(
-            instruction, first, second, allow_tie=self.allow_tie, reference=reference
-        )
+        if self.prompt == "mt-bench":
+            messages = pairwise_messages(
+                instruction, first, second, allow_tie=self.allow_tie, reference=reference
+            )
+        else:
+            messages = self_taught_messages(instruction, first, second, variant=self.prompt)
+        tags: dict[str, Any] = {} if self.prompt == "mt-bench" else {"judge_prompt": self.prompt}
         text = await self._ask(
             messages,
             judge_order="original" if shown == "AB" else "swapped",
             reference_guided=reference is not None,
+            **tags,
         )
-        parsed = parse_pairwise_verdict(text, allow_tie=self.allow_tie)
+        # The Self-Taught prompts write the format as \\"[[A]]\\" (backslashes included): a
+        # reply that echoes it must read as an echo, not as a verdict.
+        text_for_parse = text if self.prompt == "mt-bench" else text.replace('\\"', '"')
+        parsed = parse_pairwise_verdict(text_for_parse, allow_tie=self.allow_tie)
         raw = parsed.verdict
         mapped = None if raw is None else (raw if shown == "AB" else _SWAP[raw])
         return OrderVerdict(

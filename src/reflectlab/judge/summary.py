@@ -8,13 +8,14 @@ from collections.abc import Sequence
 
 from reflectlab.errors import ConfigError
 from reflectlab.judge._base import FrozenResult, ratio
+from reflectlab.judge.checkeval import CheckEvalJudgment
 from reflectlab.judge.checklist import ChecklistJudgment
 from reflectlab.judge.protocols import PairwiseJudgment, PointwiseJudgment
 from reflectlab.model import CallEvent, UsageTotals
 
 __all__ = ["JudgeSummary", "Judgment", "summarize_judgments"]
 
-Judgment = PointwiseJudgment | PairwiseJudgment | ChecklistJudgment
+Judgment = PointwiseJudgment | PairwiseJudgment | ChecklistJudgment | CheckEvalJudgment
 
 _PAIR_LABELS = ("A", "B", "tie", "inconsistent")
 
@@ -24,7 +25,9 @@ class JudgeSummary(FrozenResult):
     ``unparseable`` have no verdict. ``distribution``: pointwise, the count of each rating;
     pairwise, of each verdict; checklist, of YES / NO / unparsed answers. ``mean_score`` over
     parsed scores (pointwise, checklist). ``positional_consistency`` (pairwise): pairs whose
-    two orders agree / pairs with both orders parsed."""
+    two orders agree / pairs with both orders parsed. ``dimension_means`` (checkeval): each
+    dimension's mean score over the items where it was parsed (dimensions are never averaged
+    together)."""
 
     protocol: str
     judge: str | None
@@ -40,6 +43,7 @@ class JudgeSummary(FrozenResult):
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float
+    dimension_means: dict[str, float | None] | None = None
 
 
 def summarize_judgments(
@@ -60,12 +64,18 @@ def summarize_judgments(
     scores: list[float] = []
     distribution: Counter[str] = Counter()
     consistency: tuple[int, int] | None = None
+    per_dimension: dict[str, list[float]] = {}
     for j in done:
         if isinstance(j, PairwiseJudgment):
             distribution[j.verdict or "unparseable"] += 1
         elif isinstance(j, PointwiseJudgment):
             distribution[_fmt(j.score) if j.score is not None else "unparseable"] += 1
         else:
+            if isinstance(j, CheckEvalJudgment):
+                for name, dim in j.dimensions.items():
+                    per_dimension.setdefault(name, [])
+                    if dim.score is not None:
+                        per_dimension[name].append(dim.score)
             distribution["yes"] += j.n_yes
             distribution["no"] += j.n_no
             distribution["unparsed"] += j.n_unparsed
@@ -90,12 +100,19 @@ def summarize_judgments(
         prompt_tokens=usage.prompt_tokens,
         completion_tokens=usage.completion_tokens,
         cost_usd=usage.cost_usd,
+        dimension_means=(
+            {k: (sum(v) / len(v) if v else None) for k, v in per_dimension.items()}
+            if per_dimension
+            else None
+        ),
     )
 
 
 def _unparseable(j: Judgment) -> bool:
     if isinstance(j, PairwiseJudgment):
         return j.verdict is None
+    if isinstance(j, CheckEvalJudgment):
+        return j.n_yes + j.n_no == 0
     return j.score is None
 
 
