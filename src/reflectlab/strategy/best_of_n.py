@@ -127,14 +127,11 @@ async def _judge_scores(ctx: StrategyContext, question: str, candidates: list[st
     """Score every candidate with the judge model; unparseable scores rank lowest."""
     judge = ctx.judge or ctx.model
     kind: FeedbackKind = "critic" if judge.name != ctx.model.name else "intrinsic"
+    template = ctx.prompt("JUDGE_PROMPT", JUDGE_PROMPT)
     outs = await asyncio.gather(
         *(
             ctx.generate(
-                [
-                    ChatMessage(
-                        role="user", content=JUDGE_PROMPT.format(question=question, response=c)
-                    )
-                ],
+                [ChatMessage(role="user", content=template.format(question=question, response=c))],
                 role="judge",
                 round=1,
                 model=judge,

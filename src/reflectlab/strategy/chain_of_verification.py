@@ -140,11 +140,15 @@ def chain_of_verification(
         task_prompt = convo.question
 
         if mode == "joint":
-            text = JOINT_PROMPT.format(question=task_prompt, response=baseline)
+            text = ctx.prompt("JOINT_PROMPT", JOINT_PROMPT).format(
+                question=task_prompt, response=baseline
+            )
             out = await ctx.generate([ChatMessage(role="user", content=text)], role="plan", round=1)
             verifications = out.text.strip()
         else:
-            text = PLAN_PROMPT.format(question=task_prompt, response=baseline)
+            text = ctx.prompt("PLAN_PROMPT", PLAN_PROMPT).format(
+                question=task_prompt, response=baseline
+            )
             out = await ctx.generate([ChatMessage(role="user", content=text)], role="plan", round=1)
             questions = parse_list(out.text)
             if not questions:
@@ -171,14 +175,16 @@ def chain_of_verification(
                 round=1,
             ),
         )
-        convo.user(FINAL_PROMPT.format(verifications=verifications, format=answer_format(ctx)))
+        final_prompt = ctx.prompt("FINAL_PROMPT", FINAL_PROMPT)
+        convo.user(final_prompt.format(verifications=verifications, format=answer_format(ctx)))
         final = await ask(ctx, convo, role="refine", round=1)
         ctx.checkpoint(final, round=1)
         return final
 
     async def _execute(ctx: StrategyContext, questions: list[str]) -> list[str | None]:
         if mode == "two_step":
-            text = TWO_STEP_PROMPT.format(questions=numbered(questions))
+            two_step = ctx.prompt("TWO_STEP_PROMPT", TWO_STEP_PROMPT)
+            text = two_step.format(questions=numbered(questions))
             out = await ctx.generate(
                 [ChatMessage(role="user", content=text)], role="verify", round=1
             )
@@ -186,9 +192,11 @@ def chain_of_verification(
             tally(ctx, "unanswered_questions", sum(a is None for a in answers))
             return answers
 
+        factored = ctx.prompt("FACTORED_PROMPT", FACTORED_PROMPT)
+
         def ask_alone(q: str) -> Callable[[], Awaitable[str]]:
             async def call() -> str:
-                message = ChatMessage(role="user", content=FACTORED_PROMPT.format(question=q))
+                message = ChatMessage(role="user", content=factored.format(question=q))
                 out = await ctx.generate([message], role="verify", round=1)
                 return out.text.strip()
 
@@ -201,11 +209,11 @@ def chain_of_verification(
     async def _cross_check(
         ctx: StrategyContext, baseline: str, questions: list[str], answers: list[str | None]
     ) -> list[bool | None]:
+        cross_check = ctx.prompt("CROSS_CHECK_PROMPT", CROSS_CHECK_PROMPT)
+
         def check(q: str, a: str | None) -> Callable[[], Awaitable[bool | None]]:
             async def call() -> bool | None:
-                text = CROSS_CHECK_PROMPT.format(
-                    response=baseline, question=q, answer=a or "(no answer)"
-                )
+                text = cross_check.format(response=baseline, question=q, answer=a or "(no answer)")
                 out = await ctx.generate(
                     [ChatMessage(role="user", content=text)], role="cross_check", round=1
                 )

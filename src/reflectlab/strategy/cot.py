@@ -22,7 +22,9 @@ def cot(suffix: str = COT_SUFFIX) -> StrategyFn:
     """Zero-shot chain of thought: the task prompt plus "Let's think step by step."."""
 
     async def run(ctx: StrategyContext) -> str:
-        convo = Conversation.start(ctx, prompt=ctx.task.format_prompt(ctx.sample) + suffix)
+        # A suffix given as the parameter wins; the default one can be overridden as a template.
+        text = ctx.prompt("COT_SUFFIX", COT_SUFFIX) if suffix == COT_SUFFIX else suffix
+        convo = Conversation.start(ctx, prompt=ctx.task.format_prompt(ctx.sample) + text)
         reply = await ask(ctx, convo, role="draft", round=0)
         ctx.checkpoint(reply, round=0)
         return reply

@@ -131,15 +131,20 @@ def cqot(
         )
 
     async def attempt(ctx: StrategyContext, prompt: str) -> tuple[str, int]:
-        planner = Conversation.start(ctx, system=PLAN_SYSTEM, prompt=f"{prompt}\n\n{PLAN_REMINDER}")
+        tpl = ctx.prompt
+        plan_system, plan_reminder = (
+            tpl("PLAN_SYSTEM", PLAN_SYSTEM),
+            tpl("PLAN_REMINDER", PLAN_REMINDER),
+        )
+        planner = Conversation.start(ctx, system=plan_system, prompt=f"{prompt}\n\n{plan_reminder}")
         plan = await ask(
             ctx, planner, role="plan", round=0, temperature=PLAN_TEMPERATURE, top_p=PLAN_TOP_P
         )
         judge = (
             Conversation()
-            .system(ASSESS_SYSTEM)
+            .system(tpl("ASSESS_SYSTEM", ASSESS_SYSTEM))
             .assistant(plan)
-            .user(f"{prompt}\n\n{ASSESS_REMINDER}")
+            .user(f"{prompt}\n\n{tpl('ASSESS_REMINDER', ASSESS_REMINDER)}")
         )
         assessment = await ask(
             ctx, judge, role="feedback", round=0, temperature=LOW_TEMPERATURE, top_p=PLAN_TOP_P
@@ -173,7 +178,8 @@ def cqot(
             scores.append(yes)
             resamples += 1
         ctx.notes["plan_scores"] = scores
-        answerer = Conversation().system(ANSWER_SYSTEM).assistant(plan).user(prompt)
+        answer_system = ctx.prompt("ANSWER_SYSTEM", ANSWER_SYSTEM)
+        answerer = Conversation().system(answer_system).assistant(plan).user(prompt)
         answer = await ask(
             ctx, answerer, role="draft", round=0, temperature=LOW_TEMPERATURE, top_p=PLAN_TOP_P
         )

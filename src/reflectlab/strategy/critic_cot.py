@@ -163,7 +163,9 @@ def critic_cot(
         if not steps:
             tally(ctx, "unstepped")
             steps = [attempt.strip()]
-        text = CRITIC_PROMPT.format(problem=problem, attempt=join_steps(steps))
+        text = ctx.prompt("CRITIC_PROMPT", CRITIC_PROMPT).format(
+            problem=problem, attempt=join_steps(steps)
+        )
         n_steps = len(steps)
         fb = await ctx.get_feedback(
             kind,
@@ -183,7 +185,8 @@ def critic_cot(
         return fb, steps
 
     async def iterative(ctx: StrategyContext, problem: str) -> str:
-        convo = Conversation.start(ctx, prompt=SOLVE_PROMPT.format(task=problem))
+        solve = ctx.prompt("SOLVE_PROMPT", SOLVE_PROMPT)
+        convo = Conversation.start(ctx, prompt=solve.format(task=problem))
         original = await ask(ctx, convo, role="draft", round=0)
         ctx.checkpoint(original, round=0)
         current_steps: dict[str, list[str]] = {}
@@ -201,7 +204,7 @@ def critic_cot(
             labels: list[int] = fb.details["labels"]
             # Unparseable critique: no step to start from, the whole attempt is rewritten.
             wrong = labels.index(-1) + 1 if -1 in labels else 1
-            text = REFINE_PROMPT.format(
+            text = ctx.prompt("REFINE_PROMPT", REFINE_PROMPT).format(
                 problem=problem,
                 attempt=join_steps(steps),
                 criticism=step_criticism(fb.text, wrong) if -1 in labels else fb.text.strip(),
@@ -234,7 +237,8 @@ def critic_cot(
         return response
 
     async def filter_vote(ctx: StrategyContext, problem: str) -> str:
-        convo = Conversation.start(ctx, prompt=SOLVE_PROMPT.format(task=problem))
+        solve = ctx.prompt("SOLVE_PROMPT", SOLVE_PROMPT)
+        convo = Conversation.start(ctx, prompt=solve.format(task=problem))
         candidates = await sample_n(
             ctx, convo.messages, n, role="draft", round=0, temperature=temperature
         )

@@ -59,18 +59,22 @@ def debate(agents: Count = 3, rounds: Rounds = 2, temperature: Temperature = 1.0
     if rounds < 0:
         raise ConfigError(f"debate rounds must be >= 0, got rounds={rounds}")
 
-    def peers_message(question: str) -> PeerMessage:
+    def peers_message(ctx: StrategyContext, question: str) -> PeerMessage:
+        self_check = ctx.prompt("SELF_CHECK_PROMPT", SELF_CHECK_PROMPT)
+        peer_answer = ctx.prompt("PEER_ANSWER", PEER_ANSWER)
+        peers_prompt = ctx.prompt("PEERS_PROMPT", PEERS_PROMPT)
+
         def message(_i: int, others: list[str]) -> str:
             if not others:
-                return SELF_CHECK_PROMPT
-            peers = "".join(PEER_ANSWER.format(answer=a) for a in others)
-            return PEERS_PROMPT.format(peers=peers, question=question)
+                return self_check
+            peers = "".join(peer_answer.format(answer=a) for a in others)
+            return peers_prompt.format(peers=peers, question=question)
 
         return message
 
     async def run(ctx: StrategyContext) -> str:
         convos = [Conversation.start(ctx) for _ in range(agents)]
-        message = peers_message(convos[0].question)
+        message = peers_message(ctx, convos[0].question)
         latest = await answer_all(ctx, convos, role="draft", round=0, temperature=temperature)
         answer = _vote(ctx, latest, round=0)
         n_rounds = min(rounds, ctx.budget.max_rounds)

@@ -116,6 +116,8 @@ def decrim(
     async def run(ctx: StrategyContext) -> str:
         if feedback == "critic" and ctx.critic is None:
             raise ConfigError("decrim(feedback='critic') needs a critic model (--critic-model)")
+        refine_prompt = ctx.prompt("REFINE_PROMPT", REFINE_PROMPT)
+        failed = ctx.prompt("FAILED_CONSTRAINT", FAILED_CONSTRAINT)
         instruction = ctx.task.format_prompt(ctx.sample)
         convo = Conversation.start(ctx, prompt=instruction)
         response = await ask(ctx, convo, role="draft", round=0)
@@ -129,7 +131,7 @@ def decrim(
                 max_rounds=max_rounds,
                 self_prompt="",  # unused: tool and oracle sources ignore prompts
                 critic_prompt="",
-                refine_prompt=REFINE_PROMPT,
+                refine_prompt=refine_prompt,
             )
         if min(max_rounds, ctx.budget.max_rounds) == 0:
             ctx.notes["stop_reason"] = "budget: max_rounds=0"
@@ -140,7 +142,7 @@ def decrim(
         async def evaluate(current: str, k: int) -> Feedback:
             verdicts = await _critique(ctx, feedback, instruction, current, constraints, k)
             unmet = [
-                FAILED_CONSTRAINT.format(constraint=c, critique=fb.text.strip())
+                failed.format(constraint=c, critique=fb.text.strip())
                 for c, fb in zip(constraints, verdicts, strict=True)
                 if fb.verdict != "correct"
             ]
@@ -155,7 +157,7 @@ def decrim(
             )
 
         async def revise(_current: str, fb: Feedback, k: int) -> str:
-            convo.user(REFINE_PROMPT.format(feedback=fb.text))
+            convo.user(refine_prompt.format(feedback=fb.text))
             return await ask(ctx, convo, role="refine", round=k)
 
         return await evaluate_and_revise(
@@ -166,7 +168,8 @@ def decrim(
 
 
 async def _decompose(ctx: StrategyContext, instruction: str, limit: int) -> list[str]:
-    convo = Conversation.start(ctx, prompt=DECOMPOSE_PROMPT.format(instruction=instruction))
+    template = ctx.prompt("DECOMPOSE_PROMPT", DECOMPOSE_PROMPT)
+    convo = Conversation.start(ctx, prompt=template.format(instruction=instruction))
     reply = await ask(ctx, convo, role="decompose", round=0)
     constraints = parse_list(reply)
     if not constraints:
@@ -188,11 +191,10 @@ async def _critique(
     round: int,
 ) -> list[Feedback]:
     """One Critic call per constraint, concurrently (all-or-nothing against the budget)."""
+    template = ctx.prompt("CRITIQUE_PROMPT", CRITIQUE_PROMPT)
 
     def call(constraint: str) -> Callable[[], Awaitable[Feedback]]:
-        prompt = CRITIQUE_PROMPT.format(
-            instruction=instruction, response=response, constraint=constraint
-        )
+        prompt = template.format(instruction=instruction, response=response, constraint=constraint)
         request = FeedbackRequest(
             response=response,
             round=round,

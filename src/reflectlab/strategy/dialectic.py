@@ -84,13 +84,15 @@ def dialectic(
         rounds = min(max_rounds, ctx.budget.max_rounds)
         temps = temperatures(schedule, rounds, temperature, t_start, t_end)
         ctx.notes["temperatures"] = temps
+        antithesis_prompt = ctx.prompt("ANTITHESIS_PROMPT", ANTITHESIS_PROMPT)
+        synthesis_prompt = ctx.prompt("SYNTHESIS_PROMPT", SYNTHESIS_PROMPT)
         question = ctx.task.format_prompt(ctx.sample)
         first = Conversation.start(ctx, prompt=question)
         out = await ctx.generate(first.messages, role="draft", round=0, temperature=temps[0])
         thesis = out.text
         ctx.checkpoint(thesis, round=0)
         for k in range(1, rounds + 1):
-            text = ANTITHESIS_PROMPT.format(question=question, thesis=thesis)
+            text = antithesis_prompt.format(question=question, thesis=thesis)
             out = await ctx.generate(
                 [ChatMessage(role="user", content=text)],
                 role="feedback",
@@ -101,7 +103,7 @@ def dialectic(
             record_feedback(
                 ctx, Feedback(kind="intrinsic", source="antithesis", text=antithesis, round=k)
             )
-            text = SYNTHESIS_PROMPT.format(
+            text = synthesis_prompt.format(
                 question=question, thesis=thesis, antithesis=antithesis, format=answer_format(ctx)
             )
             out = await ctx.generate(

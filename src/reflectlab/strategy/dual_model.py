@@ -74,7 +74,7 @@ def dual_model(max_rounds: Rounds = 3, stop_on_accept: bool = True) -> StrategyF
                 "dual_model needs a separate critic model (ctx.critic / --critic-model); "
                 "for single-model refinement use self_refine"
             )
-        prompt = ctx.task.format_prompt(ctx.sample) + REASONER_SUFFIX
+        prompt = ctx.task.format_prompt(ctx.sample) + ctx.prompt("REASONER_SUFFIX", REASONER_SUFFIX)
         convo = Conversation.start(ctx, prompt=prompt)
         draft = await ask(ctx, convo, role="draft", round=0)
         ctx.checkpoint(draft, round=0)
@@ -85,8 +85,8 @@ def dual_model(max_rounds: Rounds = 3, stop_on_accept: bool = True) -> StrategyF
             kind="critic",
             max_rounds=max_rounds,
             self_prompt="",  # unused: the feedback always comes from the critic model
-            critic_prompt=CRITIC_PROMPT,
-            refine_prompt=REFINE_PROMPT,
+            critic_prompt=ctx.prompt("CRITIC_PROMPT", CRITIC_PROMPT),
+            refine_prompt=ctx.prompt("REFINE_PROMPT", REFINE_PROMPT),
             stop_on_correct=stop_on_accept,
         )
 

@@ -107,13 +107,21 @@ def iort(max_rounds: Annotated[int, Field(ge=1, le=10)] = 3) -> StrategyFn:
     """Reflect; stop when answers agree, else an instructor selects one or orders a refresh."""
 
     async def run(ctx: StrategyContext) -> str:
+        tpl = ctx.prompt
+        reflect_prompt = tpl("REFLECT_PROMPT", REFLECT_PROMPT)
+        instructor_prompt = tpl("INSTRUCTOR_PROMPT", INSTRUCTOR_PROMPT)
+        refresh_prompt = tpl("REFRESH_PROMPT", REFRESH_PROMPT)
         question = ctx.task.format_prompt(ctx.sample)
         convo = Conversation.start(ctx, prompt=question)
         current = await ask(ctx, convo, role="draft", round=0)
         ctx.checkpoint(current, round=0)
         rounds = min(max_rounds, ctx.budget.max_rounds)
         meta_out = await ctx.generate(
-            [ChatMessage(role="user", content=META_PROMPT.format(question=question))],
+            [
+                ChatMessage(
+                    role="user", content=tpl("META_PROMPT", META_PROMPT).format(question=question)
+                )
+            ],
             role="plan",
             round=0,
         )
@@ -122,14 +130,14 @@ def iort(max_rounds: Annotated[int, Field(ge=1, le=10)] = 3) -> StrategyFn:
         instructions: list[Instruction] = []
         ctx.notes["instructions"] = instructions
         for k in range(1, rounds + 1):
-            convo.user(REFLECT_PROMPT.format(format=answer_format(ctx)))
+            convo.user(reflect_prompt.format(format=answer_format(ctx)))
             reflected = await ask(ctx, convo, role="refine", round=k)
             if same_answer(ctx, current, reflected):
                 instructions.append("stop")
                 ctx.checkpoint(reflected, round=k, note="stop: reflection kept the answer")
                 ctx.notes["stop_reason"] = f"instruction stop in round {k}: answers agree"
                 return reflected
-            text = INSTRUCTOR_PROMPT.format(
+            text = instructor_prompt.format(
                 question=question, meta=meta, first=current, second=reflected
             )
             out = await ctx.generate(
@@ -156,7 +164,7 @@ def iort(max_rounds: Annotated[int, Field(ge=1, le=10)] = 3) -> StrategyFn:
                 tally(ctx, "unparsed_instructions")
             instructions.append("refresh")
             guidance = instruction_text(out.text) if decision is not None else ""
-            prompt = REFRESH_PROMPT.format(
+            prompt = refresh_prompt.format(
                 question=question, meta=meta, instruction=guidance or "(none given)"
             )
             convo = Conversation.start(ctx, prompt=prompt)

@@ -135,11 +135,15 @@ def mad(max_rounds: Rounds = 3, temperature: Temperature = 0.0) -> StrategyFn:
     async def run(ctx: StrategyContext) -> str:
         judge: Model = ctx.judge or ctx.model
         judge_kind: FeedbackKind = "critic" if judge.name != ctx.model.name else "intrinsic"
+        tpl = ctx.prompt
         topic = ctx.task.format_prompt(ctx.sample)
-        meta = PLAYER_META_PROMPT.format(topic=topic)
-        aff = Conversation.start(ctx, system=meta, prompt=AFFIRMATIVE_PROMPT.format(topic=topic))
+        meta = tpl("PLAYER_META_PROMPT", PLAYER_META_PROMPT).format(topic=topic)
+        moderator_meta = tpl("MODERATOR_META_PROMPT", MODERATOR_META_PROMPT).format(topic=topic)
+        opening = tpl("AFFIRMATIVE_PROMPT", AFFIRMATIVE_PROMPT).format(topic=topic)
+        debate_prompt = tpl("DEBATE_PROMPT", DEBATE_PROMPT)
+        aff = Conversation.start(ctx, system=meta, prompt=opening)
         neg = Conversation().system(meta)
-        moderator = Conversation().system(MODERATOR_META_PROMPT.format(topic=topic))
+        moderator = Conversation().system(moderator_meta)
         ctx.notes["judge_parse_failures"] = 0
 
         aff_ans = await ask(ctx, aff, role="draft", round=0, temperature=temperature)
@@ -148,7 +152,7 @@ def mad(max_rounds: Rounds = 3, temperature: Temperature = 0.0) -> StrategyFn:
         if rounds == 0:
             ctx.notes["stop_reason"] = "budget: max_rounds=0"
             return aff_ans
-        neg.user(NEGATIVE_PROMPT.format(aff_ans=aff_ans))
+        neg.user(tpl("NEGATIVE_PROMPT", NEGATIVE_PROMPT).format(aff_ans=aff_ans))
         neg_ans = await ask(ctx, neg, role="debate", round=1, temperature=temperature)
 
         for k in range(1, rounds + 1):
@@ -157,7 +161,7 @@ def mad(max_rounds: Rounds = 3, temperature: Temperature = 0.0) -> StrategyFn:
                     ctx,
                     [aff, neg],
                     [aff_ans, neg_ans],
-                    lambda _i, others: DEBATE_PROMPT.format(oppo_ans=others[0]),
+                    lambda _i, others: debate_prompt.format(oppo_ans=others[0]),
                     role="debate",
                     round=k,
                     sequential=True,
@@ -173,7 +177,9 @@ def mad(max_rounds: Rounds = 3, temperature: Temperature = 0.0) -> StrategyFn:
                 ),
             )
             moderator.user(
-                MODERATOR_PROMPT.format(round=_ordinal(k), aff_ans=aff_ans, neg_ans=neg_ans)
+                tpl("MODERATOR_PROMPT", MODERATOR_PROMPT).format(
+                    round=_ordinal(k), aff_ans=aff_ans, neg_ans=neg_ans
+                )
             )
             reply = await ask(
                 ctx, moderator, role="judge", round=k, model=judge, temperature=temperature
@@ -198,11 +204,12 @@ def mad(max_rounds: Rounds = 3, temperature: Temperature = 0.0) -> StrategyFn:
             ctx.checkpoint(aff_ans, round=k, note="no decision: affirmative's latest")
 
         # Extractive mode: no decision after max_rounds; the judge lists candidates, then picks.
-        final_judge = Conversation().system(MODERATOR_META_PROMPT.format(topic=topic))
-        final_judge.user(JUDGE_CANDIDATES_PROMPT.format(aff_ans=aff_ans, neg_ans=neg_ans))
+        final_judge = Conversation().system(moderator_meta)
+        candidates = tpl("JUDGE_CANDIDATES_PROMPT", JUDGE_CANDIDATES_PROMPT)
+        final_judge.user(candidates.format(aff_ans=aff_ans, neg_ans=neg_ans))
         last = rounds + 1
         await ask(ctx, final_judge, role="judge", round=last, model=judge, temperature=temperature)
-        final_judge.user(JUDGE_FINAL_PROMPT.format(topic=topic))
+        final_judge.user(tpl("JUDGE_FINAL_PROMPT", JUDGE_FINAL_PROMPT).format(topic=topic))
         reply = await ask(
             ctx, final_judge, role="judge", round=last, model=judge, temperature=temperature
         )

@@ -45,13 +45,14 @@ def multiplex_cot() -> StrategyFn:
 
     async def run(ctx: StrategyContext) -> str:
         task = ctx.task.format_prompt(ctx.sample)
-        convo = Conversation.start(ctx, prompt=FIRST_PROMPT.format(task=task))
+        first_prompt = ctx.prompt("FIRST_PROMPT", FIRST_PROMPT)
+        convo = Conversation.start(ctx, prompt=first_prompt.format(task=task))
         first = await ask(ctx, convo, role="draft", round=0)
         ctx.checkpoint(first, round=0)
         if ctx.budget.max_rounds < 1:
             ctx.notes["stop_reason"] = "max_rounds=0: no second chain"
             return first
-        convo.user(SECOND_PROMPT.format(format=answer_format(ctx)))
+        convo.user(ctx.prompt("SECOND_PROMPT", SECOND_PROMPT).format(format=answer_format(ctx)))
         second = await ask(ctx, convo, role="refine", round=1)
         # The second chain is the model's own critique (and answer): intrinsic feedback.
         record_feedback(

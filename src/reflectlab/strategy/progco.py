@@ -157,10 +157,13 @@ _KEY_POINTS = "[Key Points to Note When Solving the Problem]"
 _NUMBERED = re.compile(r"^\s*\d+\.\s*(.+?)\s*$", re.M)
 
 
-def harnessed(program: str, answer: str | int | float, response: str) -> str:
+def harnessed(
+    program: str, answer: str | int | float, response: str, harness: str = HARNESS
+) -> str:
     """The model's program plus the harness that runs ``verify`` on this answer (embedded as
-    Python literals, so no answer text can become code)."""
-    return program.rstrip() + HARNESS.format(answer=answer, response=response)
+    Python literals by the default :data:`HARNESS`, so no answer text can become code). The
+    harness is a template like the prompts (it is run in the sandbox, never sent to a model)."""
+    return program.rstrip() + harness.format(answer=answer, response=response)
 
 
 def answer_value(text: str, numeric: bool) -> str | int | float:
@@ -221,7 +224,8 @@ def progco(
 
         async def progve(response: str, k: int) -> Feedback:
             value = answer_value(answer_of(response) or response, ctx.task.answer_kind == "number")
-            code = None if program is None else harnessed(program, value, response)
+            harness = tpl("HARNESS", HARNESS)
+            code = None if program is None else harnessed(program, value, response, harness)
             return await run_program(ctx, code, source, response=response, round=k)
 
         async def plain_feedback(response: str, fb: Feedback, k: int) -> str:

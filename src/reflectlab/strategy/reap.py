@@ -58,7 +58,9 @@ def reap() -> StrategyFn:
     """One structured prompt: reflect on the query, deconstruct it, solve it several ways."""
 
     async def run(ctx: StrategyContext) -> str:
-        prompt = REAP_PROMPT.format(task=ctx.task.format_prompt(ctx.sample))
+        prompt = ctx.prompt("REAP_PROMPT", REAP_PROMPT).format(
+            task=ctx.task.format_prompt(ctx.sample)
+        )
         reply = await ask(ctx, Conversation.start(ctx, prompt=prompt), role="draft", round=0)
         ctx.checkpoint(reply, round=0)
         return reply

@@ -26,7 +26,8 @@ def self_consistency(n: Count = 5, temperature: Temperature = 0.7, cot: bool = T
     """Majority vote over n sampled answers (normalised by the task's extractor)."""
 
     async def run(ctx: StrategyContext) -> str:
-        prompt = ctx.task.format_prompt(ctx.sample) + (COT_SUFFIX if cot else "")
+        suffix = ctx.prompt("COT_SUFFIX", COT_SUFFIX) if cot else ""
+        prompt = ctx.task.format_prompt(ctx.sample) + suffix
         convo = Conversation.start(ctx, prompt=prompt)
         k = n if ctx.budget.max_calls is None else max(1, min(n, ctx.budget.max_calls))
         replies = await sample_n(

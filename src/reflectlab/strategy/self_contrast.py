@@ -118,9 +118,8 @@ def self_contrast(
     async def run(ctx: StrategyContext) -> str:
         question = ctx.task.format_prompt(ctx.sample)
         views = await _perspectives(ctx, question, perspectives, config)
-        convos = [
-            Conversation.start(ctx, system=SOLVE_SYSTEM_PROMPT.format(perspective=v)) for v in views
-        ]
+        solve_system = ctx.prompt("SOLVE_SYSTEM_PROMPT", SOLVE_SYSTEM_PROMPT)
+        convos = [Conversation.start(ctx, system=solve_system.format(perspective=v)) for v in views]
         answers = await answer_all(ctx, convos, role="draft", round=0, **config)
         first, votes = majority(ctx, answers)
         ctx.notes["votes_by_round"] = [votes]
@@ -139,7 +138,10 @@ def self_contrast(
         contrasts = await _contrast(ctx, question, solutions, contrast, config)
         joined = "\n\n".join(f"Comparison {j + 1}:\n{c}" for j, c in enumerate(contrasts))
         checklist_convo = Conversation.start(
-            ctx, prompt=CHECKLIST_PROMPT.format(contrasts=joined, question=question)
+            ctx,
+            prompt=ctx.prompt("CHECKLIST_PROMPT", CHECKLIST_PROMPT).format(
+                contrasts=joined, question=question
+            ),
         )
         checklist = await ask(ctx, checklist_convo, role="checklist", round=1, **config)
         record_feedback(
@@ -153,8 +155,9 @@ def self_contrast(
             ),
         )
         chosen = [convos[i] for i in selected]
+        revise = ctx.prompt("REVISE_PROMPT", REVISE_PROMPT)
         for convo in chosen:
-            convo.user(REVISE_PROMPT.format(checklist=checklist))
+            convo.user(revise.format(checklist=checklist))
         revised = await answer_all(ctx, chosen, role="refine", round=1, **config)
         final, votes = majority(ctx, revised)
         ctx.notes["votes_by_round"].append(votes)
@@ -167,7 +170,8 @@ def self_contrast(
 async def _perspectives(
     ctx: StrategyContext, question: str, n: int, config: dict[str, Any]
 ) -> list[str]:
-    convo = Conversation.start(ctx, prompt=PERSPECTIVES_PROMPT.format(n=n, question=question))
+    template = ctx.prompt("PERSPECTIVES_PROMPT", PERSPECTIVES_PROMPT)
+    convo = Conversation.start(ctx, prompt=template.format(n=n, question=question))
     reply = await ask(ctx, convo, role="perspective", round=0, **config)
     parsed = parse_list(reply)[:n]
     if not parsed:
@@ -193,12 +197,11 @@ async def _contrast(
 ) -> list[str]:
     if mode == "all":
         body = "\n\n".join(f"Solution {i + 1}:\n{s}" for i, s in enumerate(solutions))
-        prompts = [CONTRAST_ALL_PROMPT.format(k=len(solutions), question=question, solutions=body)]
+        template = ctx.prompt("CONTRAST_ALL_PROMPT", CONTRAST_ALL_PROMPT)
+        prompts = [template.format(k=len(solutions), question=question, solutions=body)]
     else:
-        prompts = [
-            CONTRAST_PAIR_PROMPT.format(question=question, a=a, b=b)
-            for a, b in combinations(solutions, 2)
-        ]
+        pair = ctx.prompt("CONTRAST_PAIR_PROMPT", CONTRAST_PAIR_PROMPT)
+        prompts = [pair.format(question=question, a=a, b=b) for a, b in combinations(solutions, 2)]
 
     def call(prompt: str) -> Callable[[], Awaitable[str]]:
         convo = Conversation.start(ctx, prompt=prompt)

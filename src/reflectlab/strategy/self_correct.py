@@ -56,7 +56,7 @@ Stop = Literal["none", "oracle"]
 
 def improve_prompt(ctx: StrategyContext) -> str:
     """:data:`IMPROVE_PROMPT` with the task's answer format (braces escaped for ``format``)."""
-    text = IMPROVE_PROMPT.format(format=answer_format(ctx))
+    text = ctx.prompt("IMPROVE_PROMPT", IMPROVE_PROMPT).format(format=answer_format(ctx))
     return text.replace("{", "{{").replace("}", "}}")
 
 
@@ -69,6 +69,7 @@ def self_correct(rounds: Annotated[int, Field(ge=1, le=10)] = 2, stop: Stop = "n
     """Answer, then "review your previous answer" -> "improve your answer", every round."""
 
     async def run(ctx: StrategyContext) -> str:
+        review = ctx.prompt("REVIEW_PROMPT", REVIEW_PROMPT)
         convo = Conversation.start(ctx)
         draft = await ask(ctx, convo, role="draft", round=0)
         ctx.checkpoint(draft, round=0)
@@ -78,8 +79,8 @@ def self_correct(rounds: Annotated[int, Field(ge=1, le=10)] = 2, stop: Stop = "n
             draft,
             kind="intrinsic",
             max_rounds=rounds,
-            self_prompt=REVIEW_PROMPT,
-            critic_prompt=REVIEW_PROMPT,
+            self_prompt=review,
+            critic_prompt=review,
             refine_prompt=improve_prompt(ctx),
             stop_on_correct=False,
             stop_rule=oracle_stop(ctx) if stop == "oracle" else None,

@@ -59,9 +59,9 @@ def self_refine(
             draft,
             kind=feedback,
             max_rounds=max_rounds,
-            self_prompt=FEEDBACK_PROMPT,
-            critic_prompt=CRITIC_PROMPT,
-            refine_prompt=REFINE_PROMPT,
+            self_prompt=ctx.prompt("FEEDBACK_PROMPT", FEEDBACK_PROMPT),
+            critic_prompt=ctx.prompt("CRITIC_PROMPT", CRITIC_PROMPT),
+            refine_prompt=ctx.prompt("REFINE_PROMPT", REFINE_PROMPT),
             stop_on_correct=stop_on_correct,
         )
 

@@ -117,16 +117,22 @@ def mask_conditions(conditions: str, max_conditions: int) -> list[tuple[str, flo
     return masked
 
 
-def verify_prompt(masked_conditions: str, declarative: str) -> str:
+def verify_prompt(
+    masked_conditions: str,
+    declarative: str,
+    demos: str = VERIFY_DEMOS,
+    question: str = VERIFY_QUESTION,
+) -> str:
     """The authors' backward question: demonstrations, then the masked conditions and the
     candidate's statement in quotes, then "What is the answer of 'X'?"."""
-    return f'{VERIFY_DEMOS}Q: "{masked_conditions.rstrip()} {declarative}"{VERIFY_QUESTION}\nA:'
+    return f'{demos}Q: "{masked_conditions.rstrip()} {declarative}"{question}\nA:'
 
 
-def recovered_value(reply: str) -> float | None:
+def recovered_value(reply: str, trigger: str = ANSWER_TRIGGER) -> float | None:
     """The value of X in a verification reply: the first number after the last "The answer
-    is", else the last number in the reply (the authors' answer cleansing); ``None`` if none."""
-    parts = reply.replace(",", "").split(ANSWER_TRIGGER)
+    is" (``trigger``), else the last number in the reply (the authors' answer cleansing);
+    ``None`` if none."""
+    parts = reply.replace(",", "").split(trigger)
     found = _NUMBER.findall(parts[-1])
     if not found:
         return None
@@ -203,12 +209,12 @@ def self_verification(
         if previous and first in previous:
             i = previous.rfind(first)
             return previous[:i] + answer + previous[i + len(first) :]
-        text = REWRITE_PROMPT.format(question=question, answer=answer)
+        text = ctx.prompt("REWRITE_PROMPT", REWRITE_PROMPT).format(question=question, answer=answer)
         out = await ctx.generate([ChatMessage(role="user", content=text)], role="rewrite", round=1)
         if not out.text.strip():
             # The authors' own fallback when the rewrite fails.
             tally(ctx, "empty_rewrites")
-            return f"{question} The answer is {answer}."
+            return f"{question} {ctx.prompt('ANSWER_TRIGGER', ANSWER_TRIGGER)} {answer}."
         return out.text.strip().splitlines()[0].strip()
 
     async def verify(
@@ -216,8 +222,11 @@ def self_verification(
     ) -> int:
         """How many backward predictions recover the masked values."""
         reserve_calls(ctx, len(masked) * verify_samples, "backward verification")
+        demos = ctx.prompt("VERIFY_DEMOS", VERIFY_DEMOS)
+        question = ctx.prompt("VERIFY_QUESTION", VERIFY_QUESTION)
+        trigger = ctx.prompt("ANSWER_TRIGGER", ANSWER_TRIGGER)
         prompts = [
-            [ChatMessage(role="user", content=verify_prompt(text, declarative))]
+            [ChatMessage(role="user", content=verify_prompt(text, declarative, demos, question))]
             for text, _ in masked
         ]
         groups = await asyncio.gather(
@@ -231,7 +240,7 @@ def self_verification(
         score = 0
         for (_, value), replies in zip(masked, groups, strict=True):
             for reply in replies:
-                got = recovered_value(reply)
+                got = recovered_value(reply, trigger)
                 if got is None:
                     tally(ctx, "unparseable_verifications")
                 elif abs(got - value) < 1e-6:

@@ -17,7 +17,9 @@ both here (``mode``):
 
 ``feedback="critic"`` has the critic model write and answer the checklist instead (then it is
 TICK feedback from another model, not STICK). Prompts and the checklist parser are shared with
-the judge layer's TICK protocol (:mod:`reflectlab.feedback.checklist`).
+the judge layer's TICK protocol (:mod:`reflectlab.feedback.checklist`); its two prompts are
+also stick's templates ``CHECKLIST_GENERATE`` and ``CHECKLIST_ANSWER``, so a ``--prompts``
+file can override them for stick alone (the judge layer keeps its own).
 
 Never guessed: a checklist reply with no questions is counted
 (``ctx.notes["checklist_parse_failures"]``) and nothing is refined or selected (the draft or
@@ -43,12 +45,10 @@ from pydantic import Field
 
 from reflectlab.errors import ConfigError
 from reflectlab.feedback import Feedback, FeedbackKind, FeedbackRequest, Verdict
-from reflectlab.feedback.checklist import (
-    checklist_answer_messages,
-    checklist_generation_messages,
-    checklist_questions,
-    parse_checklist_answer,
-)
+from reflectlab.feedback.checklist import CHECKLIST_ANSWER as CHECKLIST_ANSWER
+from reflectlab.feedback.checklist import CHECKLIST_GENERATE as CHECKLIST_GENERATE
+from reflectlab.feedback.checklist import checklist_questions, parse_checklist_answer
+from reflectlab.model import ChatMessage
 from reflectlab.strategy._context import StrategyContext
 from reflectlab.strategy._multi import gather_calls
 from reflectlab.strategy._primitives import (
@@ -105,8 +105,12 @@ def stick(
     kind: FeedbackKind = feedback
 
     async def make_checklist(ctx: StrategyContext, instruction: str) -> list[str]:
+        # As checklist_generation_messages builds it, with the template read through ctx.
+        text = ctx.prompt("CHECKLIST_GENERATE", CHECKLIST_GENERATE).format(
+            instruction=instruction, max_questions=max_questions
+        )
         out = await ctx.generate(
-            checklist_generation_messages(instruction, max_questions),
+            [ChatMessage(role="user", content=text)],
             role="checklist",
             round=0,
             model=ctx.critic if kind == "critic" else None,
@@ -122,8 +126,12 @@ def stick(
     async def answer(
         ctx: StrategyContext, instruction: str, questions: list[str], response: str, k: int
     ) -> list[Verdict]:
+        template = ctx.prompt("CHECKLIST_ANSWER", CHECKLIST_ANSWER)
+
         def ask_one(q: str) -> Callable[[], Awaitable[Feedback]]:
-            messages = checklist_answer_messages(instruction, response, q)
+            # As checklist_answer_messages builds it, with the template read through ctx.
+            content = template.format(instruction=instruction, response=response, question=q)
+            messages = [ChatMessage(role="user", content=content)]
             request = FeedbackRequest(
                 response=response, round=k, critique_messages=messages, parse=answer_verdict
             )
@@ -161,7 +169,8 @@ def stick(
             )
 
         async def revise(response: str, fb: Feedback, k: int) -> str:
-            convo.user(REFINE_PROMPT.format(checklist=fb.text, format=answer_format(ctx)))
+            refine_prompt = ctx.prompt("REFINE_PROMPT", REFINE_PROMPT)
+            convo.user(refine_prompt.format(checklist=fb.text, format=answer_format(ctx)))
             return await ask(ctx, convo, role="refine", round=k)
 
         return await evaluate_and_revise(
