@@ -63,15 +63,6 @@ def test_bad_files_are_config_errors_naming_file_and_key(
     assert str(path) in str(err.value) and message in str(err.value)
 
 
-def test_a_template_the_strategy_does_not_look_up_cannot_be_overridden() -> None:
-    info = strategy_info("self_refine")
-    assert "FEEDBACK_PROMPT" in templates(info.factory)
-    if "FEEDBACK_PROMPT" in overridable(info.factory):
-        pytest.skip("self_refine reads its templates through ctx.prompt now")
-    with pytest.raises(ConfigError, match=r"does not read 'FEEDBACK_PROMPT' through ctx\.prompt"):
-        get_strategy("self_refine", prompts={"FEEDBACK_PROMPT": "x"})
-
-
 def test_templates_of_a_strategy_include_those_it_borrows() -> None:
     factory = strategy_info("reflexion").factory
     assert {"REFLECT_PROMPT", "VERIFY_PROMPT", "CRITIC_VERIFY_PROMPT"} <= overridable(factory)
