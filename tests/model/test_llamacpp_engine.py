@@ -83,7 +83,7 @@ def test_engine_plan_names_the_settings_and_scales_with_load(
     assert idle.describe() == "llamacpp/default (1 thread, 4 slots, load 0.0)"
     monkeypatch.setattr(os, "getloadavg", lambda: (3.0, 0.0, 0.0))
     busy = engine_plan("llamacpp/default")
-    assert busy is not None and busy.gen_tok_s == pytest.approx(idle.gen_tok_s * 2 / 4)
+    assert busy is not None and busy.gen_tok_s == pytest.approx(idle.gen_tok_s * (2 / 4) ** 2)
     assert engine_plan("openai/gpt-4o") is None
 
 

@@ -215,8 +215,9 @@ def engine_plan(name: str) -> EnginePlan | None:
     """The embedded engine's settings for model ``name`` (``llamacpp/...``; None for any other
     provider), from the environment and the machine, as :class:`LlamaCppAPI` will use them
     when given no options. The speed scales the measured rate by model size and threads, and
-    by the share of the cores the current load leaves (``cpus / (load + threads)``, at most
-    1). Cheap: resolves the name, loads nothing."""
+    by the square of the share of the cores the current load leaves (``cpus / (load +
+    threads)``, at most 1: a contended engine loses more than its share, as measured). Cheap:
+    resolves the name, loads nothing."""
     if not name.startswith("llamacpp/"):
         return None
     resolved = resolve_model(name.removeprefix("llamacpp/"))
@@ -227,8 +228,9 @@ def engine_plan(name: str) -> EnginePlan | None:
         load: float | None = os.getloadavg()[0]
     except (AttributeError, OSError):
         load = None
-    if load is not None:  # other work takes its share of the cores
-        tok_s *= min(1.0, _cpu_count() / (load + threads))
+    if load is not None:  # other work takes its share of the cores, and more than its share:
+        # squared fits 2026-12-01 (load 4-5, 1 thread: 16-22 tok/s measured, 122 * 0.13 = 16)
+        tok_s *= min(1.0, _cpu_count() / (load + threads)) ** 2
     slots, ctx = default_slots(), default_ctx_per_slot(resolved)
     return EnginePlan(name, threads, slots, ctx, tok_s, load)
 
