@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+import time
 import webbrowser
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -10,8 +14,31 @@ import typer
 
 from reflectlab.cli._app import app
 from reflectlab.cli._common import console, err_console, open_store
+from reflectlab.cli._runview import format_elapsed
 from reflectlab.report import write_report
 from reflectlab.run import get_run_or_fail
+
+#: Runs with fewer results render in about a second: no progress output for them.
+PROGRESS_MIN_RESULTS = 500
+
+
+@contextmanager
+def _rendering(run_id: str, results: int) -> Iterator[None]:
+    """A spinner on a terminal, else a line before and one after (rendering is one step)."""
+    if results < PROGRESS_MIN_RESULTS:
+        yield
+        return
+    what = f"report {run_id}: rendering {results:,} results"
+    if err_console.is_terminal:
+        with err_console.status(what + "…"):
+            yield
+        return
+    started = time.monotonic()
+    sys.stderr.write(what + "...\n")
+    sys.stderr.flush()
+    yield
+    sys.stderr.write(f"report {run_id}: rendered in {format_elapsed(time.monotonic() - started)}\n")
+    sys.stderr.flush()
 
 
 @app.command()
@@ -43,12 +70,13 @@ def report(
     store = open_store(db)
     run = get_run_or_fail(store, run_id)
     other = get_run_or_fail(store, compare).run_id if compare else None
-    path = write_report(
-        store,
-        run.run_id,
-        output or Path(f"reflectlab-report-{run.run_id}.html"),
-        compare=other,
-    )
+    with _rendering(run.run_id, run.n_done):
+        path = write_report(
+            store,
+            run.run_id,
+            output or Path(f"reflectlab-report-{run.run_id}.html"),
+            compare=other,
+        )
     size = path.stat().st_size
     console.print(f"wrote {path} ({size / 1_000_000:.1f} MB)")
     if open_browser:

@@ -13,8 +13,12 @@ from rich.table import Table
 
 from reflectlab.cli._app import app
 from reflectlab.cli._common import console, print_json
+from reflectlab.cli._progress import item_progress
 from reflectlab.errors import ConfigError
 from reflectlab.task import get_task, load_responses, score_report
+
+#: Files with fewer replies score in a blink: no progress output for them.
+PROGRESS_MIN_ROWS = 200
 
 
 def parse_task_options(pairs: list[str] | None) -> dict[str, Any]:
@@ -68,7 +72,10 @@ def score(
     problem has at least k samples)."""
     resolved = get_task(task, **parse_task_options(task_option))
     rows = load_responses(responses, resolved)
-    report = asyncio.run(score_report(resolved, rows, concurrency=concurrency))
+    with item_progress("scoring", len(rows), min_total=PROGRESS_MIN_ROWS) as advance:
+        report = asyncio.run(
+            score_report(resolved, rows, concurrency=concurrency, on_scored=advance)
+        )
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(

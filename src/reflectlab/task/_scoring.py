@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -252,14 +252,22 @@ def _match(
 
 
 async def score_report(
-    task: Task, responses: Sequence[Response], *, concurrency: int = 32
+    task: Task,
+    responses: Sequence[Response],
+    *,
+    concurrency: int = 32,
+    on_scored: Callable[[], None] | None = None,
 ) -> ScoreReport:
-    """Score every response (at most ``concurrency`` at once), in input order."""
+    """Score every response (at most ``concurrency`` at once), in input order; ``on_scored``
+    is called as each one is scored (the CLI's progress)."""
     slots = asyncio.Semaphore(max(1, concurrency))
 
     async def one(item: Response) -> Score:
         async with slots:
-            return await task.score(item.sample, item.response)
+            score = await task.score(item.sample, item.response)
+        if on_scored is not None:
+            on_scored()
+        return score
 
     scores = await asyncio.gather(*(one(item) for item in responses))
     per_item = [
