@@ -42,3 +42,30 @@ def test_without_an_lm_or_with_a_bad_strategy_it_fails_clearly() -> None:
         StrategyModule("no_such_strategy")
     with dspy.context(lm=None), pytest.raises(ConfigError, match="no DSPy LM"):
         StrategyModule("cot")(question="hi")
+
+
+async def test_repeated_requests_get_distinct_rollout_ids_so_dspy_does_not_serve_one_reply() -> (
+    None
+):
+    from dspy.lm15 import Message, Response, Usage
+
+    seen: list[object] = []
+
+    class RecordingLM:
+        model = "recording"
+
+        async def acall(self, request: object, **kwargs: object) -> Response:
+            seen.append(kwargs.get("rollout_id"))
+            return Response(
+                id=None,
+                model="recording",
+                message=Message.assistant(f"Answer: {len(seen)}"),
+                finish_reason="stop",
+                usage=Usage(input_tokens=3, output_tokens=2),
+            )
+
+    module = StrategyModule("self_consistency", params={"n": 3}, lm=RecordingLM())
+    pred = await module.acall(question="Pick a number.")
+    assert pred.error is None
+    assert seen == [None, 1, 2]
+    assert pred.tokens == 15

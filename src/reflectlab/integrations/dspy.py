@@ -16,14 +16,16 @@ module's ``lm``), so DSPy records it in the LM's history and usage tracking. The
 the strategy's own (sent as chat messages, not through a DSPy adapter or signature), so the
 module has nothing for a DSPy optimizer to tune; it composes with other modules as a step.
 
-DSPy caches identical requests: a strategy that samples the same prompt several times
-(self-consistency, best-of-N) then gets the same reply each time unless the LM is built with
-``cache=False``.
+DSPy caches identical requests. So that a strategy sampling the same prompt several times
+(self-consistency, best-of-N) gets distinct replies, the n-th repeat of a request within one
+call of the module is sent with ``rollout_id=n`` (DSPy's own way to tell samples apart; it
+needs a temperature above 0, as sampling does), and the first with none.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any, ClassVar
 
 from reflectlab.errors import ConfigError, ModelError
@@ -44,13 +46,15 @@ __all__ = ["DSPyLMAPI", "StrategyModule"]
 
 class DSPyLMAPI(ModelAPI):
     """A reflectlab provider over a DSPy LM: each request is one ``lm.acall(Request)`` (more
-    when ``n`` choices are asked), so DSPy records, caches and retries it."""
+    when ``n`` choices are asked), so DSPy records, caches and retries it. Repeats of one
+    request get ``rollout_id`` 1, 2, ... so DSPy's cache keeps them apart."""
 
     provider: ClassVar[str] = "dspy"
 
     def __init__(self, lm: Any) -> None:
         super().__init__(str(getattr(lm, "model", "lm")), max_connections=1_000_000)
         self.lm = lm
+        self._seen: dict[str, int] = {}
 
     async def generate(
         self, messages: list[ChatMessage], config: GenerateConfig
@@ -77,9 +81,17 @@ class DSPyLMAPI(ModelAPI):
         reasons: list[str | None] = []
         prompt_tokens = completion_tokens = 0
         usage_known = True
+        key = json.dumps(
+            [[(m.role, m.content) for m in messages], config.model_dump(mode="json", exclude={"n"})]
+        )
         for _ in range(config.n):
+            repeat = self._seen.get(key, 0)
+            self._seen[key] = repeat + 1
             try:
-                response = await self.lm.acall(request)
+                if repeat:
+                    response = await self.lm.acall(request, rollout_id=repeat)
+                else:
+                    response = await self.lm.acall(request)
             except Exception as exc:  # DSPy has retried already; translate at the boundary
                 raise ModelError(f"{type(exc).__name__}: {exc}", model=self.name) from exc
             choices.append(str(response.text or ""))
