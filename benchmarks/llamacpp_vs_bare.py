@@ -31,6 +31,10 @@ reflectlab / bare, 1 thread (8 x 16 tokens)     0.98 (0.71-1.15, 6)
 ctx 8192 / 4096 per slot (bare; reflectlab)     1.16; 0.94 (0.6-1.5, 6 each)
 ==============================================  ==================================
 
+Whole runner (``--runner``, arith, 2 samples, direct + self_refine, temperature 0): 1 thread
+67 s; 2 threads not done after 10 min (load 2 -> 4, each engine thread at ~45 % of a core).
+An earlier pair at the default temperature: 216 s vs 212 s, then 116 s (2) vs 72 s (1).
+
 Client CPU per call on the event-loop thread (load-independent): bare aiohttp 1.12 ms,
 reflectlab's ``Model.generate`` path 1.04 ms. Absolute rates were 4-35 tok/s under that load
 (the table in ``llamacpp_throughput.py`` was taken at load 1-4), so only ratios mean anything;
@@ -195,6 +199,7 @@ async def runner_wall(threads: int, limit: int, seed: int) -> float:
             limit=limit,
             seed=seed,
             baselines="none",
+            temperature=0.0,  # the same replies at either thread count: walls compare
         )
         start = time.perf_counter()
         run_id = await start_run(config, store)

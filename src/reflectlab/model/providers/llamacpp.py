@@ -150,6 +150,11 @@ def default_threads(cpus: int | None = None) -> int:
     another job -- a thread per core stalls them all. Measured on 2 cores at load ~4: 2 threads
     fell to 0-50 generated tok/s, 1 thread kept ~120 (see ``benchmarks/llamacpp_throughput.py``).
     On a machine doing nothing else, all cores are faster (2 threads: ~1.6x at 4 in flight).
+    Re-measured 2026-12-01 at load 2-7 (``benchmarks/llamacpp_vs_bare.py``): the bare engine
+    with 2 threads was 1.42x one thread (median of 8 back-to-back pairs), but the whole runner
+    at temperature 0 on the same 2 samples took 67 s with 1 thread and had not finished after
+    10 min with 2 (load 2 -> 4; its two threads got ~45 % of a core each): with the runner's
+    own CPU in the loop one thread stays the default here.
     """
     if cpus is None:
         env = _env_int(_THREADS_ENV, 1)
