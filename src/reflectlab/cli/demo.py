@@ -49,8 +49,9 @@ def demo_config(
         seed=0,
         concurrency=4,
         max_rounds=1,
-        # Short replies keep the embedded model fast; "What is 7 + 4?" needs few tokens.
-        max_tokens=max_tokens or (48 if model.startswith("llamacpp/") else 256),
+        # Room for a short critique: at 48 tokens most critiques were cut off (the report
+        # counted them as truncated), which would have made the lesson an artefact.
+        max_tokens=max_tokens or (128 if model.startswith("llamacpp/") else 256),
         baselines="equal-calls",
     )
 
@@ -66,7 +67,7 @@ def demo(
     max_tokens: Annotated[
         int | None,
         typer.Option(
-            "--max-tokens", min=1, help="Per call (default: 48 on llamacpp/ models, else 256)."
+            "--max-tokens", min=1, help="Per call (default: 128 on llamacpp/ models, else 256)."
         ),
     ] = None,
     base_url: Annotated[
@@ -189,30 +190,32 @@ def findings(summary: RunSummary) -> list[str]:
     oracle = rows.get(ORACLE)
     if oracle is not None:
         fixed = oracle.flips_total.wrong_right
+        wrong = _wrong_drafts(oracle)
         lines.append(
             f"- ORACLE-ASSISTED: told by the gold label when it was wrong, self_refine "
             f"{_moved(oracle)}."
             + (
-                " The gain comes from information in the feedback, which a user without the "
-                "answer does not have: an upper bound, not self-correction. The honest version "
-                "is a label-free check, e.g. unit tests on --task code (feedback=tool)."
+                " Its first answers were all right, so the gold label had nothing to correct."
+                if wrong == 0
+                else " The gain comes from information in the feedback, which a user without "
+                "the answer does not have: an upper bound, not self-correction. The honest "
+                "version is a label-free check, e.g. unit tests on --task code (feedback=tool)."
                 if fixed
-                else " Even told which answers were wrong, its revisions fixed none."
+                else f" Told which {wrong} answers were wrong, its revisions fixed none."
             )
         )
         lines.extend(_against_matched(summary, oracle))
     retry = rows.get(ORACLE_RETRY)
     if retry is not None and oracle is not None:
-        diff = oracle.accuracy - retry.accuracy
+        # Compare what each did with the wrong first answers it was told about: the two
+        # start from their own first answers, so final accuracies alone would mix in how
+        # good those first answers happened to be.
+        o_wrong, r_wrong = _wrong_drafts(oracle), _wrong_drafts(retry)
+        o_fixed, r_fixed = oracle.flips_total.wrong_right, retry.flips_total.wrong_right
         lines.append(
             f"  With the same gold-label signal and no critique, retry {_moved(retry)}: "
-            + (
-                f"the critique added {diff * 100:+.0f} points over resampling."
-                if diff > 0
-                else "the critique did no better than resampling."
-                if diff == 0
-                else f"resampling did better, by {-diff * 100:.0f} points."
-            )
+            f"resampling fixed {r_fixed} of {r_wrong} wrong first answers, the critique "
+            f"{o_fixed} of {o_wrong}."
         )
     tests = [
         c
@@ -224,6 +227,11 @@ def findings(summary: RunSummary) -> list[str]:
         lines.append("Paired tests (exact McNemar, Holm-corrected):")
         lines.extend(f"  {c.verdict}" for c in tests)
     return lines
+
+
+def _wrong_drafts(row: StrategySummary) -> int:
+    """How many first answers were wrong (what feedback could have corrected)."""
+    return row.flips_total.wrong_right + row.flips_total.wrong_wrong
 
 
 def _against_matched(summary: RunSummary, row: StrategySummary) -> list[str]:

@@ -71,7 +71,13 @@ def _money(value: float) -> str:
 
 
 def _cost_phrase(s: StrategySummary) -> str:
+    if s.calls == 0 and s.cache_hits:
+        # Every call was a request another strategy of the run had already paid for: its
+        # compute is real, only not billed twice, so "0 tokens" would misstate it.
+        return f"no fresh calls ({s.cache_hits:,} served from reflectlab's cache)"
     parts = [f"{s.tokens_per_sample:,.0f} tokens per sample"]
+    if s.cache_hits:
+        parts[0] += f" (+{s.cache_hits:,} cached calls)"
     if s.cost_usd > 0:
         parts.append(f"{_money(s.cost_usd / s.n if s.n else 0.0)} per sample")
     return " and ".join(parts)
