@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -16,7 +14,7 @@ import pytest
 from aiohttp import web
 from typer.testing import CliRunner
 
-from reflectlab._util.fake_openai import FakeOpenAI, fake_server_process
+from reflectlab._util.fake_openai import FakeOpenAI, fake_server_process, start_fake_server
 from reflectlab.cli import app
 from reflectlab.errors import BadRequestError, ConfigError, ProviderUnavailableError
 from reflectlab.model import MemoryCache, RetryPolicy, capture_calls, get_model, request_hash
@@ -97,30 +95,8 @@ def single_msgs() -> list:  # type: ignore[type-arg]
 
 async def test_a_killed_endpoint_is_taken_out_and_the_run_goes_on() -> None:
     fakes = [FakeOpenAI(latency_s=0.02), FakeOpenAI(latency_s=0.02)]
-    port = free_port()
-    doomed = f"http://127.0.0.1:{port}/v1"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reflectlab._util.fake_openai",
-            "--port",
-            str(port),
-            "--latency",
-            "0.02",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc, doomed = start_fake_server(0.02)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline
-                await asyncio.sleep(0.05)
         async with serve(fakes[0]) as a, serve(fakes[1]) as b:
             model = get_model(
                 "openai/fake", base_url=[a, b, doomed], max_connections=4, retry=NO_WAIT

@@ -190,14 +190,14 @@ class FakeOpenAI:
             self.in_flight -= 1
 
 
-@contextmanager
-def fake_server_process(
+def start_fake_server(
     latency_s: float = 0.05, *extra_args: str, port: int | None = None
-) -> Iterator[str]:
-    """Run the fake server in its own process (so its CPU is not the caller's) on a free
-    loopback port (or ``port``: to bring a server back at the same address); yield its base
-    URL once it accepts connections; stop it afterwards. ``extra_args`` are more command-line
-    options (``"--fault-rate", "0.3"``, ...)."""
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the fake server in its own process (so its CPU is not the caller's) on a free
+    loopback port (or ``port``: to bring a server back at the same address) and return the
+    process and its base URL once it accepts connections. The caller stops the process (see
+    :func:`fake_server_process`, or kill it to play a server that dies). ``extra_args`` are more
+    command-line options (``"--fault-rate", "0.3"``, ...)."""
     if port is None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -216,17 +216,28 @@ def fake_server_process(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, f"http://127.0.0.1:{port}/v1"
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                raise RuntimeError("the fake OpenAI server did not start") from None
+            time.sleep(0.05)
+
+
+@contextmanager
+def fake_server_process(
+    latency_s: float = 0.05, *extra_args: str, port: int | None = None
+) -> Iterator[str]:
+    """:func:`start_fake_server` as a context manager: yield the base URL, stop the server
+    afterwards."""
+    proc, url = start_fake_server(latency_s, *extra_args, port=port)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the fake OpenAI server did not start") from None
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/v1"
+        yield url
     finally:
         proc.terminate()
         proc.wait()
