@@ -66,6 +66,23 @@ def seconds(value: float | None, *, name: str, env: str, default: float) -> floa
     return float(value)
 
 
+def timeouts(
+    timeout_s: float | None, connect_timeout_s: float | None, *, default_timeout_s: float
+) -> tuple[float, float]:
+    """A provider's (per-attempt, connect) timeouts: the argument, else the environment
+    variable, else the default (``default_timeout_s`` per attempt, which depends on whether
+    the server is a hosted API or a local engine)."""
+    return (
+        seconds(timeout_s, name="timeout_s", env=ENV_TIMEOUT, default=default_timeout_s),
+        seconds(
+            connect_timeout_s,
+            name="connect_timeout_s",
+            env=ENV_CONNECT_TIMEOUT,
+            default=DEFAULT_CONNECT_TIMEOUT_S,
+        ),
+    )
+
+
 def max_retries(value: int | None) -> int:
     """``value`` if given, else ``REFLECTLAB_MAX_RETRIES``, else the default; 0..49."""
     source = "max_retries"

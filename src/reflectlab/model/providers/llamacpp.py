@@ -626,17 +626,8 @@ class LlamaCppAPI(ModelAPI):
         super().__init__(
             model_name, base_url=None, max_connections=max_connections or 2 * n_parallel
         )
-        self.timeout_s = _settings.seconds(
-            timeout_s,
-            name="timeout_s",
-            env=_settings.ENV_TIMEOUT,
-            default=_settings.LOCAL_ENGINE_TIMEOUT_S,
-        )
-        self.connect_timeout_s = _settings.seconds(
-            connect_timeout_s,
-            name="connect_timeout_s",
-            env=_settings.ENV_CONNECT_TIMEOUT,
-            default=_settings.DEFAULT_CONNECT_TIMEOUT_S,
+        self.timeout_s, self.connect_timeout_s = _settings.timeouts(
+            timeout_s, connect_timeout_s, default_timeout_s=_settings.LOCAL_ENGINE_TIMEOUT_S
         )
         self.verbosity = _default_verbosity() if verbosity is None else verbosity
         self._key = _ServerKey(

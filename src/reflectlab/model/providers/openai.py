@@ -163,17 +163,8 @@ class OpenAIAPI(ModelAPI):
             url = DEFAULT_BASE_URL
         super().__init__(model_name, base_url=url, max_connections=max_connections)
         self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
-        self.timeout_s = _settings.seconds(
-            timeout_s,
-            name="timeout_s",
-            env=_settings.ENV_TIMEOUT,
-            default=_settings.DEFAULT_TIMEOUT_S,
-        )
-        self.connect_timeout_s = _settings.seconds(
-            connect_timeout_s,
-            name="connect_timeout_s",
-            env=_settings.ENV_CONNECT_TIMEOUT,
-            default=_settings.DEFAULT_CONNECT_TIMEOUT_S,
+        self.timeout_s, self.connect_timeout_s = _settings.timeouts(
+            timeout_s, connect_timeout_s, default_timeout_s=_settings.DEFAULT_TIMEOUT_S
         )
         self.supports_n = True
         if local is not None:
