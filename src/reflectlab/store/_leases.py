@@ -31,7 +31,7 @@ from reflectlab.store._db import Database
 HEARTBEAT_S = 5.0
 #: A lease from another host without a heartbeat for this long is stale.
 STALE_AFTER_S = 60.0
-_HOST = socket.gethostname()
+HOST = socket.gethostname()
 
 
 class Lease(BaseModel):
@@ -56,15 +56,22 @@ def process_start(pid: int) -> str | None:
     return fields[19] if len(fields) > 19 else None
 
 
-def _owner_alive(lease: Lease, now: float) -> bool:
-    if lease.host != _HOST:
-        return now - lease.heartbeat_at < STALE_AFTER_S
+def pid_exists(pid: int) -> bool:
+    """Whether a process with this pid exists on this host (owned by anyone)."""
     try:
-        os.kill(lease.pid, 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         pass  # exists, owned by someone else
+    return True
+
+
+def _owner_alive(lease: Lease, now: float) -> bool:
+    if lease.host != HOST:
+        return now - lease.heartbeat_at < STALE_AFTER_S
+    if not pid_exists(lease.pid):
+        return False
     start = process_start(lease.pid)
     return lease.proc_start is None or start is None or start == lease.proc_start
 
@@ -98,7 +105,7 @@ class RunLeases:
                 since = time.strftime("%H:%M:%S", time.localtime(held.acquired_at))
                 where = (
                     "this process"
-                    if held.pid == pid and held.host == _HOST
+                    if held.pid == pid and held.host == HOST
                     else (f"process {held.pid} on {held.host}")
                 )
                 raise RunLockedError(
@@ -108,7 +115,7 @@ class RunLeases:
                 )
             self.db.execute(
                 "INSERT OR REPLACE INTO run_leases VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, token, pid, _HOST, process_start(pid), now, now),
+                (run_id, token, pid, HOST, process_start(pid), now, now),
             )
         except BaseException:
             self.db.execute("ROLLBACK")

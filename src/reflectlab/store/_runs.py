@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import time
 from typing import Any
 
@@ -17,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from reflectlab.errors import ConfigError, StoreError
 from reflectlab.store._db import Database
+from reflectlab.store._leases import HOST, pid_exists
 
 
 class RunRecord(BaseModel):
@@ -107,20 +107,13 @@ _RUN_COLS = (
     "run_id, created_at, updated_at, status, task, model, strategies, n_samples, n_expected, "
     "config_json, versions_json, error"
 )
-_HOST = socket.gethostname()
 
 
 def _alive(pid: int | None, host: str | None) -> bool:
     """Whether the process that owns a running run still exists (unknown hosts: assume so)."""
-    if pid is None or host != _HOST:
+    if pid is None or host != HOST:
         return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_exists(pid)
 
 
 class RunTables:
@@ -147,7 +140,7 @@ class RunTables:
                     json.dumps(run.versions),
                     run.error,
                     os.getpid(),
-                    _HOST,
+                    HOST,
                 ),
             )
             self.db.executemany(
@@ -169,7 +162,7 @@ class RunTables:
         self.db.execute(
             "UPDATE runs SET status = ?, error = ?, updated_at = ?, pid = ?, host = ? "
             "WHERE run_id = ?",
-            (status, error, time.time(), os.getpid(), _HOST, run_id),
+            (status, error, time.time(), os.getpid(), HOST, run_id),
         )
 
     def update_run_expected(self, run_id: str, n_expected: int) -> None:
