@@ -130,10 +130,11 @@ class Runner:
         )
         self.judge = make_model(config, config.judge_model, store) if config.judge_model else None
 
-    def _budget(self, spec: StrategySpec) -> Budget:
+    def _budget(self, params: dict[str, Any]) -> Budget:
+        """The per-sample budget of a strategy with these (resolved) parameters."""
         c = self.config
         # A strategy's own max_rounds is honoured as given, never clipped by the run default.
-        rounds = resolved_params(spec, c).get("max_rounds", c.max_rounds)
+        rounds = params.get("max_rounds", c.max_rounds)
         return Budget(
             max_rounds=rounds,
             max_calls=c.sample_budget_calls,
@@ -149,10 +150,13 @@ class Runner:
         jobs = []
         for spec in self.config.strategies:
             label = spec.display()
-            fn = get_strategy(spec.name, **resolved_params(spec, self.config))
+            params = resolved_params(spec, self.config)  # once per strategy, not per sample
+            fn = get_strategy(spec.name, **params)
             info = strategy_info(spec.name)
             for sample in self.samples:
-                jobs.append(self._job(sem, spec, label, fn, info.baseline, sample, finished))
+                jobs.append(
+                    self._job(sem, spec, params, label, fn, info.baseline, sample, finished)
+                )
         results = await asyncio.gather(*jobs, return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
         if errors:  # a bug outranks an expected error: raise it first
@@ -172,6 +176,7 @@ class Runner:
         self,
         sem: asyncio.Semaphore,
         spec: StrategySpec,
+        params: dict[str, Any],
         label: str,
         fn: Any,
         is_baseline: bool,
@@ -189,8 +194,8 @@ class Runner:
                     label,
                     fn,
                     sample,
-                    self._budget(spec),
-                    strategy=(spec.name, resolved_params(spec, self.config)),
+                    self._budget(params),
+                    strategy=(spec.name, params),
                 )
                 self._done(record)
                 if record.errored:
@@ -206,7 +211,7 @@ class Runner:
             feedback = spec.params.get("feedback")
             if feedback is None:
                 feedback = strategy_info(spec.name).params.get("feedback")
-            for name, params, budget in matched_baselines(
+            for name, bparams, budget in matched_baselines(
                 result,
                 first_call_tokens=first_tokens,
                 mode=self.config.baselines,
@@ -215,7 +220,7 @@ class Runner:
                 blabel = baseline_label(name, label)
                 if (blabel, sample.id) in finished or self.budget_hit or self.abort:
                     continue
-                bfn = get_strategy(name, **params)
+                bfn = get_strategy(name, **bparams)
                 record, _, _ = await self._run_one(
                     blabel,
                     bfn,
@@ -223,7 +228,7 @@ class Runner:
                     budget,
                     baseline_of=label,
                     budget_mode=self.config.baselines,
-                    strategy=(name, params),
+                    strategy=(name, bparams),
                 )
                 self._done(record)
 
