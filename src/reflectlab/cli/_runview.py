@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from reflectlab.analysis import render_summary
+from reflectlab.analysis import RunSummary, render_summary
 from reflectlab.cli._common import console, err_console, print_json
 from reflectlab.run import summarize_stored_run, summary_json
 from reflectlab.store import ResultRecord, RunRecord, Store
@@ -195,11 +195,13 @@ def print_summary(
     as_json: bool,
     baseline: str | None = None,
     out: Console | None = None,
-) -> None:
+) -> tuple[RunRecord, RunSummary]:
+    """Print the run's summary (a table, or ``--json``) and return it, so callers that also
+    write or check it do not compute it again."""
     run, summary = summarize_stored_run(store, run_id, baseline=baseline)
     if as_json:
         print_json(summary_json(run, summary))
-        return
+        return run, summary
     target = out or console
     target.print(
         f"run {run.run_id}  [{run.status}]  task={run.task}  model={run.model}  "
@@ -209,17 +211,20 @@ def print_summary(
         target.print(renderable)
     for name, tok_s in summary.generation_tok_s.items():
         target.print(f"{name}: {tok_s:.1f} generated tok/s per request (fresh calls)")
+    return run, summary
 
 
 #: Exit status of ``run``/``resume`` when the run finished but some samples errored.
 EXIT_SAMPLES_ERRORED = 3
 
 
-def exit_for_errors(store: Store, run_id: str) -> None:
+def exit_for_errors(summary: RunSummary, run_id: str) -> None:
     """Say which samples errored and exit with :data:`EXIT_SAMPLES_ERRORED`; return if none.
-    Errored samples are in the store with their error, counted apart from wrong answers."""
-    kinds = Counter(r.error_kind for r in store.results(run_id, with_checkpoints=False))
-    kinds.pop(None, None)
+    Errored samples are counted apart from wrong answers (``errors_by_kind`` of each
+    strategy's summary)."""
+    kinds: Counter[str] = Counter()
+    for row in summary.strategies:
+        kinds.update(row.errors_by_kind)
     if not kinds:
         return
     listed = ", ".join(f"{kind} x{n}" for kind, n in kinds.most_common())

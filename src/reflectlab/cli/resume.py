@@ -44,5 +44,5 @@ def resume(
         ),
         quiet=quiet,
     )
-    print_summary(store, rid, as_json=as_json)
-    exit_for_errors(store, rid)
+    _, summary = print_summary(store, rid, as_json=as_json)
+    exit_for_errors(summary, rid)

@@ -13,7 +13,7 @@ from reflectlab.cli._app import app
 from reflectlab.cli._common import open_store
 from reflectlab.cli._runview import exit_for_errors, print_summary, run_with_progress
 from reflectlab.errors import ConfigError
-from reflectlab.run import RunConfig, StrategySpec, start_run, summarize_stored_run, summary_json
+from reflectlab.run import RunConfig, StrategySpec, start_run, summary_json
 from reflectlab.run._config import read_config_file
 from reflectlab.run._executors import make_executor
 from reflectlab.run._shards import Shard
@@ -341,9 +341,8 @@ def run(
         ),
         quiet=quiet,
     )
-    print_summary(store, run_id, as_json=as_json, baseline=baseline)
+    record, summary = print_summary(store, run_id, as_json=as_json, baseline=baseline)
     if output is not None:
-        record, summary = summarize_stored_run(store, run_id, baseline=baseline)
         text = json.dumps(summary_json(record, summary), indent=2, ensure_ascii=False, default=str)
         output.write_text(text + "\n", encoding="utf-8")
-    exit_for_errors(store, run_id)
+    exit_for_errors(summary, run_id)
