@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+from _plain import drive_plain
 
 from reflectlab._util.fake_openai import fake_server_process
 
@@ -127,28 +128,6 @@ async def drive_proxy(
         return time.perf_counter() - t0, errors
 
 
-async def drive_direct(base_url: str, samples: int, concurrency: int, calls: int) -> float:
-    """The same workload made by a plain aiohttp client: ``calls`` sequential calls/sample."""
-    sem = asyncio.Semaphore(concurrency)
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as http:
-
-        async def one(i: int) -> None:
-            messages = [{"role": "user", "content": f"What is {i} + {i}? Think first."}]
-            async with sem:
-                for _ in range(calls):
-                    body = {"model": "fake", "messages": messages, "max_tokens": 64}
-                    async with http.post(base_url + "/chat/completions", json=body) as r:
-                        data = json.loads(await r.read())
-                    text = data["choices"][0]["message"]["content"]
-                    messages = [*messages, {"role": "assistant", "content": text}]
-                    messages.append({"role": "user", "content": "Review and improve."})
-
-        t0 = time.perf_counter()
-        await asyncio.gather(*(one(i) for i in range(samples)))
-        return time.perf_counter() - t0
-
-
 class ProxyProcess:
     """A proxy in its own process, kept up across repeats; stderr goes to a log file."""
 
@@ -179,9 +158,8 @@ class ProxyProcess:
 def measure_direct(base_url: str, args: argparse.Namespace) -> Result:
     import resource
 
-    calls0, cpu0 = upstream_calls(base_url), time.process_time()
-    wall = asyncio.run(drive_direct(base_url, args.samples, args.concurrency, 5))
-    cpu = time.process_time() - cpu0
+    calls0 = upstream_calls(base_url)
+    wall, cpu = asyncio.run(drive_plain(base_url, args.samples, args.concurrency, 5))
     calls = upstream_calls(base_url) - calls0 - 1
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return Result("direct aiohttp client", wall, calls, cpu, rss, 0)

@@ -1,18 +1,26 @@
 """Runner overhead against a fake OpenAI-compatible server with fixed latency (run by hand).
 
-Starts ``reflectlab._util.fake_openai`` in its own process (50 ms per call, no compute), then
-runs the real CLI path — ``reflectlab run --task jsonl:... --strategy self_refine`` — on N
-samples at concurrency C, and reports, side by side in one run:
+Starts ``reflectlab._util.fake_openai`` in its own process (50 ms per call, no compute), then,
+side by side in one invocation and alternating ``--repeat`` times:
 
-- achieved throughput over the ideal that latency and concurrency allow
-  (ideal samples/s = C / (calls per sample x latency));
-- reflectlab's own CPU time per model call (the CLI process's user+sys CPU, minus the CPU of
-  an empty start-up, divided by the calls made), cache, trace event and store write included;
-- the same workload through ``Model.generate`` alone (no runner, no store), to show what the
-  runner adds over the model layer.
+- **plain aiohttp client** (``benchmarks/_plain.py``): the same 5 sequential calls per sample a
+  hand-written client would make, no cache, no store;
+- **reflectlab run**: the real CLI path, ``reflectlab run --task jsonl:... --strategy
+  self_refine`` with ``max_rounds=2`` (draft, feedback, refine, feedback, refine = 5 calls, as
+  the fake never says stop), cache, trace events, store writes and the final summary included;
+- **Model.generate only**: the same calls through the model layer alone (no runner, no store).
 
-Usage: ``python benchmarks/runner_overhead.py [--samples 1000] [--concurrency 128]``.
-Targets (issue 4): >= 0.9 of ideal, < 1 ms CPU per call.
+Reported for each: efficiency = achieved samples/s over the ideal C / (calls x latency), and
+CPU ms per model call. For the CLI two CPU figures: the whole process minus an empty
+``reflectlab --version`` start-up (so per-run costs such as imports and the summary are
+included, spread over the calls), and the *marginal* cost of one more call: the CPU difference
+between the full run and a run of a fifth of the samples, over the difference in calls, which
+is what the hot path costs in a long run. The last lines give reflectlab's efficiency over the
+plain client's, run by run.
+
+Usage: ``python benchmarks/runner_overhead.py [--samples 200] [--concurrency 32]``; also
+``--samples 1000 --concurrency 128``. Targets (issue 12): <= 0.4 ms CPU per call and >= 0.95
+of the plain client's efficiency, at 32 and 128 in flight.
 """
 
 from __future__ import annotations
@@ -28,6 +36,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _plain import drive_plain
 
 from reflectlab._util.fake_openai import fake_server_process
 
@@ -69,14 +79,47 @@ async def model_layer_only(
     return wall, cpu
 
 
+def cli_run(
+    data: Path, base_url: str, samples: int, concurrency: int, tmp: str, env: dict[str, str]
+) -> tuple[float, float, int, float]:
+    """One CLI run into a fresh store: (efficiency wall s, process CPU s, fresh calls, acc)."""
+    db = Path(tmp) / f"bench-{time.monotonic_ns()}.db"
+    # A fresh cache too: the runs share the prompts, and a hit is not a call.
+    run_env = {**env, "REFLECTLAB_HOME": str(Path(tmp) / db.stem)}
+    _, cpu, out = child_cpu(
+        [
+            *CLI,
+            *("run", "--task", f"jsonl:{data}", "--strategy", "self_refine:max_rounds=2"),
+            *("--model", "openai/fake", "--base-url", base_url, "--limit", str(samples)),
+            *("--concurrency", str(concurrency), "--baselines", "none", "--json", "--db", str(db)),
+        ],
+        run_env,
+    )
+    con = sqlite3.connect(db)
+    calls, first, last = con.execute(
+        "SELECT COUNT(*), MIN(started_at), MAX(started_at + latency_s) FROM calls "
+        "WHERE from_cache = 0"
+    ).fetchone()
+    con.close()
+    return last - first, cpu, calls, json.loads(out)["strategies"][0]["accuracy"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--samples", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=128)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency", type=float, default=0.05)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3, help="alternating runs of each path")
     args = parser.parse_args()
+    calls_per_sample = 5
+    ideal = args.concurrency / (calls_per_sample * args.latency)
+    small = max(1, args.samples // 5)
 
+    def eff(wall: float) -> float:
+        return args.samples / wall / ideal
+
+    rows: list[tuple[str, float, float, str]] = []
+    ratios: list[float] = []
     with fake_server_process(args.latency) as base_url, tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "items.jsonl"
         with data.open("w") as f:
@@ -85,83 +128,61 @@ def main() -> None:
                     json.dumps({"id": str(i), "input": f"What is {i} + {i}?", "target": str(2 * i)})
                     + "\n"
                 )
-        env = {**os.environ, "REFLECTLAB_HOME": tmp, "OPENAI_API_KEY": "sk-none"}
+        env = {**os.environ, "OPENAI_API_KEY": "sk-none"}
         _, startup_cpu, _ = child_cpu([*CLI, "--version"], env)
-        db = str(Path(tmp) / "bench.db")
-        wall, cpu, out = child_cpu(
-            [
-                *CLI,
-                "run",
-                "--task",
-                f"jsonl:{data}",
-                "--strategy",
-                "self_refine",
-                "--model",
-                "openai/fake",
-                "--base-url",
-                base_url,
-                "--limit",
-                str(args.samples),
-                "--concurrency",
-                str(args.concurrency),
-                "--max-rounds",
-                str(args.rounds),
-                "--baselines",
-                "none",
-                "--json",
-                "--db",
-                db,
-            ],
-            env,
-        )
-        summary = json.loads(out)
-        con = sqlite3.connect(db)
-        calls, first, last = con.execute(
-            "SELECT COUNT(*), MIN(started_at), MAX(started_at + latency_s) FROM calls "
-            "WHERE from_cache = 0"
-        ).fetchone()
-        con.close()
-        calls_per_sample = calls / args.samples
-        ideal = args.concurrency / (calls_per_sample * args.latency)
-        run_wall = last - first
-        achieved = args.samples / run_wall
-        run_cpu = cpu - startup_cpu
+        asyncio.run(drive_plain(base_url, 8, 8, 1))  # warm-up
+        for _ in range(args.repeat):
+            p_wall, p_cpu = asyncio.run(
+                drive_plain(base_url, args.samples, args.concurrency, calls_per_sample)
+            )
+            p_calls = args.samples * calls_per_sample
+            rows.append(("plain aiohttp client", eff(p_wall), p_cpu / p_calls * 1000, ""))
+            wall, cpu, calls, acc = cli_run(
+                data, base_url, args.samples, args.concurrency, tmp, env
+            )
+            _, s_cpu, s_calls, _ = cli_run(data, base_url, small, args.concurrency, tmp, env)
+            if calls != p_calls:
+                raise RuntimeError(f"reflectlab made {calls} calls, expected {p_calls}")
+            marginal = (cpu - s_cpu) / (calls - s_calls) * 1000
+            whole = (cpu - startup_cpu) / calls * 1000
+            rows.append(
+                (
+                    "reflectlab run (CLI)",
+                    eff(wall),
+                    marginal,
+                    f"whole process {whole:.3f} ms/call, accuracy {acc:.2f}",
+                )
+            )
+            ratios.append(eff(wall) / eff(p_wall))
+            m_wall, m_cpu = asyncio.run(
+                model_layer_only(base_url, args.samples, args.concurrency, calls_per_sample)
+            )
+            rows.append(("Model.generate only", eff(m_wall), m_cpu / p_calls * 1000, ""))
+
+    print(
+        f"workload: {args.samples} samples x self_refine (2 rounds = {calls_per_sample} calls), "
+        f"{args.concurrency} in flight, {args.latency * 1000:.0f} ms per call, ideal "
+        f"{ideal:.1f} samples/s; {args.repeat} alternating runs per path"
+    )
+    print(f"{'path':<24}{'efficiency':>11}{'CPU ms/call':>13}  notes")
+    for name, e, c, note in rows:
+        print(f"{name:<24}{e:>11.3f}{c:>13.3f}  {note}")
+    print("medians:")
+    for name in dict.fromkeys(r[0] for r in rows):
+        effs = sorted(r[1] for r in rows if r[0] == name)
+        cpus = sorted(r[2] for r in rows if r[0] == name)
         print(
-            f"workload: {args.samples} samples x self_refine ({args.rounds} rounds) = "
-            f"{calls} calls ({calls_per_sample:.2f}/sample), concurrency "
-            f"{args.concurrency}, {args.latency * 1000:.0f} ms per call"
+            f"  {name:<22}efficiency {effs[len(effs) // 2]:.3f} [{effs[0]:.3f}-{effs[-1]:.3f}]"
+            f", CPU {cpus[len(cpus) // 2]:.3f} ms/call"
         )
-        print(f"{'path':<28}{'efficiency':>12}{'samples/s':>12}{'CPU ms/call':>14}")
-        print(
-            f"{'CLI run (runner+store)':<28}{achieved / ideal:>12.3f}{achieved:>12.1f}"
-            f"{run_cpu / calls * 1000:>14.3f}"
-        )
-        print(
-            f"  (process wall incl. start-up {wall:.2f}s, start-up CPU "
-            f"{startup_cpu:.2f}s, accuracy {summary['strategies'][0]['accuracy']:.2f})"
-        )
-        # The run ends by summarizing (statistics imports included): a cost per run, not per
-        # call, inside the figure above. `show` computes the same summary; its CPU beyond an
-        # empty start-up is that part.
-        _, show_cpu, _ = child_cpu([*CLI, "show", summary["run_id"], "--json", "--db", db], env)
-        summary_cpu = max(0.0, show_cpu - startup_cpu)
-        print(
-            f"  of which the final summary ~{summary_cpu:.2f}s CPU; without it "
-            f"{max(0.0, run_cpu - summary_cpu) / calls * 1000:.3f} ms CPU per call"
-        )
-        m_wall, m_cpu = asyncio.run(
-            model_layer_only(base_url, args.samples, args.concurrency, round(calls_per_sample))
-        )
-        m_calls = args.samples * round(calls_per_sample)
-        m_ach = args.samples / m_wall
-        print(
-            f"{'Model.generate only':<28}{m_ach / ideal:>12.3f}{m_ach:>12.1f}"
-            f"{m_cpu / m_calls * 1000:>14.3f}"
-        )
-        print(
-            f"ideal {ideal:.1f} samples/s; runner/model-layer throughput ratio "
-            f"{achieved / m_ach:.3f}"
-        )
+    print(
+        "reflectlab / plain client efficiency, run by run: " + ", ".join(f"{x:.3f}" for x in ratios)
+    )
+    print(
+        "CLI CPU ms/call is the marginal cost of a call (full run minus a run of "
+        f"{small} samples); 'whole process' spreads start-up, imports and the summary over "
+        "the calls."
+    )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -58,6 +60,33 @@ def test_mcnemar_is_the_two_sided_binomial_on_discordant_pairs() -> None:
     assert mcnemar_exact(2, 8) == pytest.approx(112 / 1024)
     # b=0, c=6: 2 * (1/2)^6
     assert mcnemar_exact(0, 6) == pytest.approx(2 / 64)
+
+
+@pytest.mark.parametrize(
+    ("b", "c"),
+    [(0, 1), (1, 0), (3, 4), (7, 1), (12, 30), (100, 140), (999, 1001), (4000, 4250), (0, 60)],
+)
+def test_mcnemar_matches_scipy_binomtest(b: int, c: int) -> None:
+    # The exact integer sum must give scipy's two-sided binomial p-value (an independent
+    # reference) to floating-point precision, however many discordant pairs there are.
+    from scipy import stats
+
+    reference = stats.binomtest(b, b + c, 0.5, alternative="two-sided").pvalue
+    assert mcnemar_exact(b, c) == pytest.approx(reference, rel=1e-9, abs=1e-300)
+
+
+@pytest.mark.parametrize("confidence", [0.5, 0.8, 0.9, 0.95, 0.99, 0.999])
+def test_wilson_z_is_the_normal_quantile_scipy_gives(confidence: float) -> None:
+    from scipy import stats
+
+    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+    correct, n = 37, 53
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    low, high = wilson_interval(correct, n, confidence)
+    assert low == pytest.approx(centre - half, rel=1e-12)
+    assert high == pytest.approx(centre + half, rel=1e-12)
 
 
 def test_mcnemar_without_disagreement_finds_nothing() -> None:

@@ -22,6 +22,7 @@ from reflectlab.errors import (
 from reflectlab.model.providers.mock import MockRequest
 from reflectlab.run import RunConfig, StrategySpec, resume_run, start_run, summarize_stored_run
 from reflectlab.store import Store
+from reflectlab.store._db import Database
 from reflectlab.task import Sample, Score
 from support.numbers import NumberTask
 
@@ -141,13 +142,26 @@ async def test_a_run_whose_first_calls_all_fail_stops(tmp_path: Path, script: Sc
     assert len(store.results(run.run_id)) == 4
 
 
+def _store_with(path: Path, pragma: str) -> Store:
+    """A store whose every connection (the writer thread's included) runs ``pragma``."""
+
+    class Limited(Store):
+        def _connect(self) -> Database:
+            db = super()._connect()
+            db.execute(pragma)
+            return db
+
+    return Limited(path)
+
+
 async def test_a_full_disk_fails_the_run_and_stores_no_sample_as_an_error(
     tmp_path: Path, script: Script
 ) -> None:
     path = tmp_path / "r.db"
-    store = Store(path)
-    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
-    store.db.execute(f"PRAGMA max_page_count = {pages + 3}")  # SQLite's own 'disk full'
+    with Store(path) as fresh:
+        pages = fresh.db.execute("PRAGMA page_count").fetchone()[0]
+    # SQLite's own 'disk full', on every connection the store opens (its writer's too)
+    store = _store_with(path, f"PRAGMA max_page_count = {pages + 3}")
     with pytest.raises(StoreError, match=r"r\.db failed .*full"):
         await start_run(config(strategies=[StrategySpec(name="self_refine")]), store)
     store.close()
@@ -159,7 +173,8 @@ async def test_a_full_disk_fails_the_run_and_stores_no_sample_as_an_error(
 
 async def test_a_read_only_store_is_a_clear_error(tmp_path: Path, script: Script) -> None:
     store = Store(tmp_path / "r.db")
-    store.db.execute("PRAGMA query_only = 1")
+    store.close()
+    store = _store_with(tmp_path / "r.db", "PRAGMA query_only = 1")
     with pytest.raises(StoreError, match=r"read-only|readonly"):
         await start_run(config(), store)
 

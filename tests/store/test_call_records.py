@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reflectlab.errors import ProviderUnavailableError
+from reflectlab.errors import ProviderUnavailableError, StoreError
 from reflectlab.model import MemoryCache, RetryPolicy, call_tags, get_model
 from reflectlab.model.providers.mock import MockReply
 from reflectlab.store import MIGRATIONS, CallQuality, Store
@@ -110,24 +110,37 @@ def test_m004_migrates_an_older_database_and_its_rows_count_as_unrecorded(
     assert old.finish_reasons == [] and old.usage.known  # a version-1 event still reads
 
 
-class _DiesAfterTheCacheRow(Store):
-    """A store whose process "dies" right after the cache row is written: the call record,
-    the second statement, raises."""
-
-    def record_call(self, event):  # type: ignore[no-untyped-def]
-        raise KeyboardInterrupt("killed between the two statements")
+def _failing_call_statement(event: object) -> tuple[str, tuple[()], bool]:
+    # The call record, the second statement of the pair, fails (as a full disk would).
+    return ("INSERT INTO no_such_table VALUES (1)", (), False)
 
 
-async def test_an_interruption_between_cache_entry_and_call_record_leaves_neither(
-    tmp_path: Path,
+async def test_a_failure_between_cache_entry_and_call_record_leaves_neither(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from reflectlab.store import _store
+
     path = tmp_path / "r.db"
-    store = _DiesAfterTheCacheRow(path)
-    model = get_model("mock/m", outputs=["Answer: 4"], cache=store, recorder=store)
-    with pytest.raises(KeyboardInterrupt):
-        await model.generate("q")
+    store = Store(path)
+    model = get_model("mock/m", outputs=["Answer: 4", "Answer: 5"], cache=store, recorder=store)
+    with monkeypatch.context() as patched:
+        patched.setattr(_store, "_call_statement", _failing_call_statement)
+        with pytest.raises(StoreError):
+            await model.generate("q")
     assert (_count(path, "cache"), _count(path, "calls")) == (0, 0)
-    assert not store.db.conn.in_transaction  # rolled back: the connection is usable
+    # Rolled back on the writer's connection: the next call lands whole.
+    await model.generate("q2")
+    assert (_count(path, "cache"), _count(path, "calls")) == (1, 1)
+    # The same from synchronous code, on the main connection.
+    with monkeypatch.context() as patched:
+        patched.setattr(_store, "_call_statement", _failing_call_statement)
+        out = await get_model("mock/m", outputs=["Answer: 6"]).generate("q3")
+        event = store.calls(run_id=None)[0]
+        with pytest.raises(StoreError):
+            store.record_cached_call(event, "k3", out)
+    assert (_count(path, "cache"), _count(path, "calls")) == (1, 1)
+    assert not store.db.conn.in_transaction
+    store.close()
 
 
 _KILLED_CHILD = textwrap.dedent(
@@ -136,16 +149,22 @@ _KILLED_CHILD = textwrap.dedent(
     from reflectlab.model import get_model
     from reflectlab.store import Store
 
-    store = Store(sys.argv[1])
-
     def kill_at_call_record(statement):
         # SIGKILL the moment the call record's INSERT starts: after the cache row's INSERT
         # ran, before anything else. No handler, no cleanup: what kill -9 does.
         if "INTO calls" in statement:
             os.kill(os.getpid(), signal.SIGKILL)
 
+    # On every connection the store opens (its writer thread's included).
+    connect = Store._connect
+    def traced(self):
+        db = connect(self)
+        db.conn.set_trace_callback(kill_at_call_record)
+        return db
+    Store._connect = traced
+
+    store = Store(sys.argv[1])
     model = get_model("mock/m", outputs=["Answer: 4"], cache=store, recorder=store)
-    store.db.conn.set_trace_callback(kill_at_call_record)
     asyncio.run(model.generate("q"))
     print("not killed")
     """

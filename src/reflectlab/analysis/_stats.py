@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from fractions import Fraction
+from statistics import NormalDist
 
 import numpy as np
 
@@ -22,6 +24,10 @@ __all__ = [
     "paired_bootstrap_ci",
     "wilson_interval",
 ]
+
+
+# Above this many discordant pairs the exact integer sum gets slow; scipy's binomtest is used.
+_EXACT_MCNEMAR_MAX_N = 20_000
 
 
 def _check_confidence(confidence: float) -> None:
@@ -46,9 +52,9 @@ def wilson_interval(correct: int, n: int, confidence: float = 0.95) -> tuple[flo
         raise InputError(f"correct must be between 0 and n={n}, got {correct}", field="correct")
     if n == 0:
         return 0.0, 1.0
-    from scipy import stats  # imported here: scipy.stats costs ~1 s at start-up
-
-    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+    # The standard library's inverse normal CDF (Wichura's AS241, ~1e-16): the same z as
+    # scipy.stats.norm.ppf without importing scipy (about 1 s of CPU per run).
+    z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
     p = correct / n
     z2n = z * z / n
     centre = (p + z2n / 2.0) / (1.0 + z2n)
@@ -69,11 +75,22 @@ def mcnemar_exact(b: int, c: int) -> float:
     """
     if b < 0 or c < 0:
         raise InputError(f"discordant counts must be >= 0, got b={b}, c={c}", field="b/c")
-    if b + c == 0:
+    n = b + c
+    if n == 0:
         return 1.0
-    from scipy import stats  # imported here: scipy.stats costs ~1 s at start-up
+    if n > _EXACT_MCNEMAR_MAX_N:
+        from scipy import stats  # imported here: scipy.stats costs ~1 s at start-up
 
-    return float(stats.binomtest(b, b + c, 0.5, alternative="two-sided").pvalue)
+        return float(stats.binomtest(b, n, 0.5, alternative="two-sided").pvalue)
+    # At p = 0.5 the binomial is symmetric, so the two-sided p-value (the mass of every
+    # outcome no more likely than the observed one) is twice the tail beyond min(b, c),
+    # capped at 1. Summed in exact integers: no rounding until the final division.
+    k = min(b, c)
+    term, tail = 1, 1  # C(n, 0)
+    for i in range(k):
+        term = term * (n - i) // (i + 1)
+        tail += term
+    return min(1.0, float(Fraction(2 * tail, 2**n)))
 
 
 def paired_bootstrap_ci(

@@ -6,6 +6,7 @@ concurrency limits, retries, usage and cost accounting and the trace event live 
 """
 
 from reflectlab.model._cache import (
+    AsyncRecorder,
     CachingRecorder,
     CallCache,
     CallRecorder,
@@ -33,6 +34,7 @@ from reflectlab.model._types import (
 __all__ = [
     "BUILTIN_PRICES",
     "PROVIDERS",
+    "AsyncRecorder",
     "CachingRecorder",
     "CallCache",
     "CallEvent",

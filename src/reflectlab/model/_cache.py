@@ -63,6 +63,18 @@ class CachingRecorder(Protocol):
         ...
 
 
+@runtime_checkable
+class AsyncRecorder(Protocol):
+    """A recorder that can write from an event loop without blocking it (the SQLite store,
+    on its writer thread). Each method returns once the write is durable."""
+
+    async def arecord_call(self, event: CallEvent) -> None: ...
+
+    async def arecord_cached_call(self, event: CallEvent, key: str, output: ModelOutput) -> None:
+        """:meth:`CachingRecorder.record_cached_call`, awaited."""
+        ...
+
+
 def usable(output: ModelOutput) -> bool:
     """Whether a cached reply may be served: it has choices and none is empty or blank."""
     return bool(output.choices) and all(c.strip() for c in output.choices)

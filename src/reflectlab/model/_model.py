@@ -6,6 +6,7 @@ import asyncio
 import functools
 import time
 import uuid
+import weakref
 from typing import Any, cast
 
 from reflectlab.errors import (
@@ -14,7 +15,14 @@ from reflectlab.errors import (
     ModelError,
     ProviderUnavailableError,
 )
-from reflectlab.model._cache import CachingRecorder, CallCache, CallRecorder, request_hash, usable
+from reflectlab.model._cache import (
+    AsyncRecorder,
+    CachingRecorder,
+    CallCache,
+    CallRecorder,
+    request_hash,
+    usable,
+)
 from reflectlab.model._events import current_tags, emit
 from reflectlab.model._prices import PriceTable
 from reflectlab.model._provider import ModelAPI
@@ -117,22 +125,60 @@ class Model:
             tags=dict(current_tags()),
         )
         start = time.perf_counter()
+        leader: asyncio.Future[ModelOutput] | None = None
         if use_cache and self.cache is not None:
-            hit = self.cache.cache_get(key)
-            if hit is not None and usable(hit):
-                event.choices, event.usage, event.from_cache = hit.choices, hit.usage, True
-                event.finish_reasons = hit.finish_reasons
-                self._finish(event, start)
-                return hit.model_copy(
-                    update={"from_cache": True, "call_id": event.call_id, "latency_s": 0.0}
-                )
+            inflight = _inflight(self.cache)
+            while True:
+                hit = self.cache.cache_get(key)
+                if hit is not None and usable(hit):
+                    return await self._serve_hit(event, hit, start)
+                pending = inflight.get(key)
+                if pending is None:
+                    break
+                # The same request is already in flight: wait for it rather than pay twice.
+                # If it fails or is cancelled, look again (and make the call if need be).
+                await asyncio.wait([pending])
+                if not pending.cancelled():
+                    return await self._serve_hit(event, pending.result(), start)
+            leader = inflight[key] = asyncio.get_running_loop().create_future()
+        try:
+            output = await self._fresh(msgs, cfg, key, event, start, use_cache)
+            if leader is not None:
+                leader.set_result(output)
+            return output
+        finally:
+            if leader is not None:
+                if _inflight(self.cache).get(key) is leader:
+                    del _inflight(self.cache)[key]
+                if not leader.done():
+                    leader.cancel()  # failed or cancelled: a waiter makes its own call
+
+    async def _serve_hit(self, event: CallEvent, hit: ModelOutput, start: float) -> ModelOutput:
+        """A reply that was already paid for (the cache, or an identical call in flight)."""
+        event.choices, event.usage, event.from_cache = hit.choices, hit.usage, True
+        event.finish_reasons = hit.finish_reasons
+        await self._finish(event, start)
+        return hit.model_copy(
+            update={"from_cache": True, "call_id": event.call_id, "latency_s": 0.0}
+        )
+
+    async def _fresh(
+        self,
+        msgs: list[Any],
+        cfg: GenerateConfig,
+        key: str,
+        event: CallEvent,
+        start: float,
+        use_cache: bool,
+    ) -> ModelOutput:
+        """Make the call (the provider, with retries), record it, cache it."""
         try:
             async with self._slot():
                 response = await self._call_with_retries(msgs, cfg, event)
         except ModelError as exc:
             event.error, event.error_type = str(exc), type(exc).__name__
             event.base_url = exc.base_url or event.base_url
-            self._finish(event, start)
+            await self._finish(event, start)
             raise
         if response.base_url is not None:  # the replica that served it (the key stays stable)
             event.base_url = response.base_url
@@ -160,11 +206,14 @@ class Model:
             store, recorder = self.cache, self.recorder
             if _same(store, recorder) and _is_caching_recorder(type(store)):
                 event.latency_s = time.perf_counter() - start
-                cast(CachingRecorder, store).record_cached_call(event, key, output)
+                if _is_async_recorder(type(store)):  # off the event loop, grouped commits
+                    await cast(AsyncRecorder, store).arecord_cached_call(event, key, output)
+                else:
+                    cast(CachingRecorder, store).record_cached_call(event, key, output)
                 emit(event)
                 return output
             self.cache.cache_put(key, output)
-        self._finish(event, start)
+        await self._finish(event, start)
         return output
 
     async def _call_with_retries(
@@ -228,10 +277,14 @@ class Model:
                     base_url=url,
                 )
 
-    def _finish(self, event: CallEvent, start: float) -> None:
+    async def _finish(self, event: CallEvent, start: float) -> None:
         event.latency_s = time.perf_counter() - start
-        if self.recorder is not None:
-            self.recorder.record_call(event)
+        recorder = self.recorder
+        if recorder is not None:
+            if _is_async_recorder(type(recorder)):
+                await cast(AsyncRecorder, recorder).arecord_call(event)
+            else:
+                recorder.record_call(event)
         emit(event)
 
     def generate_sync(
@@ -251,6 +304,36 @@ class Model:
         await self.api.aclose()
 
 
+# Identical requests in flight, per cache (its keys are the requests) and event loop.
+_INFLIGHT: weakref.WeakKeyDictionary[object, dict[tuple[int, str], asyncio.Future[ModelOutput]]]
+_INFLIGHT = weakref.WeakKeyDictionary()
+
+
+def _inflight(cache: object) -> _LoopView:
+    table = _INFLIGHT.get(cache)
+    if table is None:
+        table = _INFLIGHT[cache] = {}
+    return _LoopView(table, id(asyncio.get_running_loop()))
+
+
+class _LoopView:
+    """The in-flight table of one cache, seen from the running event loop."""
+
+    __slots__ = ("loop", "table")
+
+    def __init__(self, table: dict[tuple[int, str], asyncio.Future[ModelOutput]], loop: int):
+        self.table, self.loop = table, loop
+
+    def get(self, key: str) -> asyncio.Future[ModelOutput] | None:
+        return self.table.get((self.loop, key))
+
+    def __setitem__(self, key: str, future: asyncio.Future[ModelOutput]) -> None:
+        self.table[(self.loop, key)] = future
+
+    def __delitem__(self, key: str) -> None:
+        del self.table[(self.loop, key)]
+
+
 def _same(a: object, b: object) -> bool:
     return a is b
 
@@ -260,3 +343,11 @@ def _is_caching_recorder(cls: type) -> bool:
     """``isinstance(x, CachingRecorder)`` by class, computed once: a runtime protocol check
     walks the protocol's attributes every time (14 µs per model call, measured)."""
     return callable(getattr(cls, "record_cached_call", None))
+
+
+@functools.cache
+def _is_async_recorder(cls: type) -> bool:
+    """Whether a recorder's writes can be awaited (:class:`AsyncRecorder`), by class, once."""
+    return callable(getattr(cls, "arecord_call", None)) and callable(
+        getattr(cls, "arecord_cached_call", None)
+    )

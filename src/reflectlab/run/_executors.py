@@ -127,16 +127,16 @@ def make_executor(name: str, *, ray_address: str | None = None) -> Executor:
     raise ConfigError(f"--executor must be local or ray, not {name!r}")
 
 
-def write_call(
+async def write_call(
     runner: Runner, event: CallEvent, key: str | None, output: ModelOutput | None
 ) -> None:
     """Write one call that ran elsewhere: a fresh reply with its cache entry in one
     transaction, anything else (a cache hit, a failure) as a call record. Idempotent."""
     store = runner.store
     if key is not None and output is not None and runner.config.use_cache:
-        store.record_cached_call(event, key, output)
+        await store.arecord_cached_call(event, key, output)
     else:
-        store.record_call(event)
+        await store.arecord_call(event)
 
 
 async def cancel(task: asyncio.Task[Any] | None) -> None:

@@ -168,21 +168,25 @@ class RayExecutor:
         config = self._runner.config.model_dump(mode="json")
         return self._worker_cls.remote(config, self._mailbox)
 
-    def _write(self, item: Payload) -> CallEvent:
+    async def _write(self, item: Payload) -> CallEvent:
         assert self._runner is not None
         event_json, key, out_json = item
         event = CallEvent.model_validate_json(event_json)
         if event.call_id not in self._written:
+            self._written.add(event.call_id)  # before the await: written once, not twice
             output = ModelOutput.model_validate_json(out_json) if out_json else None
-            write_call(self._runner, event, key, output)
-            self._written.add(event.call_id)
+            try:
+                await write_call(self._runner, event, key, output)
+            except BaseException:
+                self._written.discard(event.call_id)
+                raise
         return event
 
     async def _drain_calls(self) -> None:
         """Write each finished call as soon as a worker reports it (before its sample ends)."""
         while True:
             for item in await self._mailbox.take.remote(0.5):
-                self._write(item)
+                await self._write(item)
 
     def _seed(self, runner: Runner, job: StrategyJob) -> list[tuple[str, str]]:
         """Cache entries of this sample's finished calls in this run (a resumed sample's)."""
@@ -223,7 +227,7 @@ class RayExecutor:
                     self.actors[slot] = self._new_actor()
                     self.replaced += 1
         # Every call of the result is in the store before the result is used.
-        events = [self._write(item) for item in out["calls"]]
+        events = [await self._write(item) for item in out["calls"]]
         return StrategyResult.model_validate_json(out["result"]), events
 
     async def aclose(self) -> None:
@@ -232,7 +236,7 @@ class RayExecutor:
         if self._mailbox is not None:
             with contextlib.suppress(Exception):
                 for item in await self._mailbox.take.remote(0.0):
-                    self._write(item)
+                    await self._write(item)
         for actor in self.actors:
             with contextlib.suppress(Exception):
                 ray.kill(actor)

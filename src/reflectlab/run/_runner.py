@@ -371,7 +371,7 @@ class Runner:
         )
         self.ok_calls += sum(e.error is None for e in events)
         self._account(record, events)
-        self.store.save_result(record)
+        await self.store.asave_result(record)
         return record, result, first_tokens
 
     def _account(self, record: ResultRecord, events: list[CallEvent]) -> None:

@@ -10,13 +10,15 @@ import contextlib
 import json
 import os
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from reflectlab.errors import ConfigError, StoreError
 from reflectlab.store._db import Database
 from reflectlab.store._leases import HOST, pid_exists
+from reflectlab.store._writer import Statement, apply
 
 
 class RunRecord(BaseModel):
@@ -120,6 +122,10 @@ class RunTables:
     """Mixed into :class:`reflectlab.store.Store`."""
 
     db: Database
+
+    if TYPE_CHECKING:  # provided by Store: one transaction, off the event loop when it can
+
+        async def _write(self, statements: Sequence[Statement]) -> None: ...
 
     def create_run(self, run: RunRecord, samples: list[SampleRecord]) -> None:
         with self._tx():
@@ -256,65 +262,13 @@ class RunTables:
         }
 
     def save_result(self, result: ResultRecord) -> None:
-        r = result
         with self._tx():
-            # A retried sample replaces its errored attempt whole, checkpoints included.
-            self.db.execute(
-                "DELETE FROM checkpoints WHERE run_id = ? AND strategy = ? AND sample_id = ?",
-                (r.run_id, r.strategy, r.sample_id),
-            )
-            self.db.execute(
-                "INSERT OR REPLACE INTO results VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    r.run_id,
-                    r.strategy,
-                    r.sample_id,
-                    r.baseline_of,
-                    r.budget_mode,
-                    r.final_response,
-                    int(r.final_correct),
-                    r.final_answer,
-                    r.final_reason,
-                    r.stop_reason,
-                    r.error,
-                    int(r.oracle_assisted),
-                    json.dumps(r.feedback_kinds),
-                    r.calls,
-                    r.cache_hits,
-                    r.prompt_tokens,
-                    r.completion_tokens,
-                    r.cached_tokens,
-                    r.cost_usd,
-                    r.wall_s,
-                    json.dumps(r.detail, default=str),
-                    r.finished_at or time.time(),
-                ),
-            )
-            self.db.executemany(
-                "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        r.run_id,
-                        r.strategy,
-                        r.sample_id,
-                        c.idx,
-                        c.round,
-                        c.response,
-                        int(c.correct),
-                        c.score,
-                        c.answer,
-                        c.reason,
-                        c.note,
-                        c.calls,
-                        c.tokens,
-                    )
-                    for c in r.checkpoints
-                ],
-            )
-            self.db.execute(
-                "UPDATE runs SET updated_at = ? WHERE run_id = ?", (time.time(), r.run_id)
-            )
+            apply(self.db, _result_statements(result))
+
+    async def asave_result(self, result: ResultRecord) -> None:
+        """:meth:`save_result` from an event loop: one transaction, on the store's writer
+        thread when it has one; returns once it is committed."""
+        await self._write(_result_statements(result))
 
     def get_result(self, run_id: str, strategy: str, sample_id: str) -> ResultRecord | None:
         """One finished result, without its checkpoints (``None`` if not finished)."""
@@ -417,3 +371,67 @@ class _Transaction:
         # error is what matters, so a failing ROLLBACK must not replace it.
         with contextlib.suppress(StoreError):
             self.db.execute("ROLLBACK")
+
+
+def _result_statements(r: ResultRecord) -> list[Statement]:
+    """The writes of :meth:`RunTables.save_result`, to run in one transaction."""
+    return [
+        # A retried sample replaces its errored attempt whole, checkpoints included.
+        (
+            "DELETE FROM checkpoints WHERE run_id = ? AND strategy = ? AND sample_id = ?",
+            (r.run_id, r.strategy, r.sample_id),
+            False,
+        ),
+        (
+            "INSERT OR REPLACE INTO results VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                r.run_id,
+                r.strategy,
+                r.sample_id,
+                r.baseline_of,
+                r.budget_mode,
+                r.final_response,
+                int(r.final_correct),
+                r.final_answer,
+                r.final_reason,
+                r.stop_reason,
+                r.error,
+                int(r.oracle_assisted),
+                json.dumps(r.feedback_kinds),
+                r.calls,
+                r.cache_hits,
+                r.prompt_tokens,
+                r.completion_tokens,
+                r.cached_tokens,
+                r.cost_usd,
+                r.wall_s,
+                json.dumps(r.detail, default=str),
+                r.finished_at or time.time(),
+            ),
+            False,
+        ),
+        (
+            "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.run_id,
+                    r.strategy,
+                    r.sample_id,
+                    c.idx,
+                    c.round,
+                    c.response,
+                    int(c.correct),
+                    c.score,
+                    c.answer,
+                    c.reason,
+                    c.note,
+                    c.calls,
+                    c.tokens,
+                )
+                for c in r.checkpoints
+            ],
+            True,
+        ),
+        ("UPDATE runs SET updated_at = ? WHERE run_id = ?", (time.time(), r.run_id), False),
+    ]

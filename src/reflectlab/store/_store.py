@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from reflectlab.store._db import Database
 from reflectlab.store._leases import RunLeases
 from reflectlab.store._migrations import MIGRATIONS
 from reflectlab.store._runs import RunTables
+from reflectlab.store._writer import GroupWriter, Statement, apply
 
 
 class CacheStats(BaseModel):
@@ -73,18 +75,40 @@ class Store(RunTables, RunLeases):
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = str(default_db_path() if path is None else path)
+        self._writer: GroupWriter | None = None
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self.db = Database(conn, self.path)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.execute("PRAGMA busy_timeout=10000")
+            self.db = self._connect()
             self.migrate()
         except (sqlite3.Error, StoreError, OSError) as exc:
             raise StoreError(f"cannot open the reflectlab database at {self.path}: {exc}") from exc
+
+    def _connect(self) -> Database:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db = Database(conn, self.path)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute("PRAGMA busy_timeout=10000")
+        return db
+
+    def _group_writer(self) -> GroupWriter | None:
+        """The writer thread for writes from an event loop (started on first use); ``None``
+        for an in-memory database, which a second connection cannot see."""
+        if self._writer is None and self.path != ":memory:":
+            self._writer = GroupWriter(self._connect)
+        return self._writer
+
+    async def _write(self, statements: Sequence[Statement]) -> None:
+        """Write ``statements`` in one transaction, off the event loop when there is a writer
+        thread; return once they are committed."""
+        writer = self._group_writer()
+        if writer is None:
+            with self._tx():
+                apply(self.db, statements)
+        else:
+            await writer.submit(statements)
 
     # -- schema -------------------------------------------------------------------------------
     def migrate(self) -> list[str]:
@@ -133,23 +157,32 @@ class Store(RunTables, RunLeases):
         row = self.db.execute("SELECT output_json FROM cache WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
-        self.db.execute("UPDATE cache SET hits = hits + 1 WHERE key = ?", (key,))
+        hit: Statement = ("UPDATE cache SET hits = hits + 1 WHERE key = ?", (key,), False)
+        if self._writer is not None:  # a counter: queued, not waited for
+            self._writer.post([hit])
+        else:
+            apply(self.db, [hit])
         return ModelOutput.model_validate_json(row[0])
 
     def cache_put(self, key: str, output: ModelOutput) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO cache (key, model, output_json, created_at) "
-            "VALUES (?, ?, ?, ?)",
-            (key, output.model, output.model_dump_json(), time.time()),
-        )
+        apply(self.db, [_cache_statement(key, output)])
 
     def record_cached_call(self, event: CallEvent, key: str, output: ModelOutput) -> None:
         """Cache ``output`` under ``key`` and record ``event`` in one transaction (both land or
         neither), so an interrupted process never leaves a free cache hit for a call that no
         call record paid for."""
         with self._tx():
-            self.cache_put(key, output)
-            self.record_call(event)
+            apply(self.db, [_cache_statement(key, output), _call_statement(event)])
+
+    async def arecord_cached_call(self, event: CallEvent, key: str, output: ModelOutput) -> None:
+        """:meth:`record_cached_call` from an event loop: the same single transaction, grouped
+        with the other calls that finished meanwhile, on the writer thread; returns once it
+        is committed."""
+        await self._write([_cache_statement(key, output), _call_statement(event)])
+
+    async def arecord_call(self, event: CallEvent) -> None:
+        """:meth:`record_call` from an event loop (see :meth:`arecord_cached_call`)."""
+        await self._write([_call_statement(event)])
 
     def cache_stats(self) -> CacheStats:
         entries, hits, size = self.db.execute(
@@ -171,37 +204,7 @@ class Store(RunTables, RunLeases):
 
     # -- call log (CallRecorder) --------------------------------------------------------------
     def record_call(self, event: CallEvent) -> None:
-        tags = event.tags
-        self.db.execute(
-            _INSERT_CALL,
-            (
-                event.call_id,
-                event.request_hash,
-                event.model,
-                event.base_url,
-                event.role,
-                event.round,
-                event.sample_index,
-                tags.get("run_id"),
-                None if tags.get("sample_id") is None else str(tags["sample_id"]),
-                tags.get("strategy"),
-                event.started_at,
-                event.latency_s,
-                event.attempts,
-                event.usage.prompt_tokens,
-                event.usage.completion_tokens,
-                event.usage.cached_tokens,
-                event.usage.cost_usd,
-                int(event.from_cache),
-                event.error,
-                event.error_type,
-                event.model_dump_json(),
-                json.dumps(event.finish_reasons),
-                sum(reason == "length" for reason in event.finish_reasons),
-                int(event.usage.known),
-                event.invalid_replies,
-            ),
-        )
+        apply(self.db, [_call_statement(event)])
 
     def call_quality(self, run_id: str) -> dict[str, CallQuality]:
         """Per strategy of run ``run_id`` (key ``""`` for calls without one): how many calls
@@ -271,6 +274,9 @@ class Store(RunTables, RunLeases):
         return [CallEvent.model_validate_json(r[0]) for r in self.db.execute(sql, params)]
 
     def close(self) -> None:
+        """Write what the writer thread still holds, then close both connections."""
+        if self._writer is not None:
+            self._writer.close()
         self.db.close()
 
     def __enter__(self) -> Store:
@@ -278,3 +284,46 @@ class Store(RunTables, RunLeases):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _cache_statement(key: str, output: ModelOutput) -> Statement:
+    return (
+        "INSERT OR REPLACE INTO cache (key, model, output_json, created_at) VALUES (?, ?, ?, ?)",
+        (key, output.model, output.model_dump_json(), time.time()),
+        False,
+    )
+
+
+def _call_statement(event: CallEvent) -> Statement:
+    tags = event.tags
+    return (
+        _INSERT_CALL,
+        (
+            event.call_id,
+            event.request_hash,
+            event.model,
+            event.base_url,
+            event.role,
+            event.round,
+            event.sample_index,
+            tags.get("run_id"),
+            None if tags.get("sample_id") is None else str(tags["sample_id"]),
+            tags.get("strategy"),
+            event.started_at,
+            event.latency_s,
+            event.attempts,
+            event.usage.prompt_tokens,
+            event.usage.completion_tokens,
+            event.usage.cached_tokens,
+            event.usage.cost_usd,
+            int(event.from_cache),
+            event.error,
+            event.error_type,
+            event.model_dump_json(),
+            json.dumps(event.finish_reasons),
+            sum(reason == "length" for reason in event.finish_reasons),
+            int(event.usage.known),
+            event.invalid_replies,
+        ),
+        False,
+    )

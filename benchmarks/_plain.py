@@ -1,0 +1,39 @@
+"""The reference every overhead benchmark compares with: a plain asyncio + aiohttp client.
+
+It makes the self-refine workload's calls the way a hand-written client would: one
+``aiohttp.ClientSession`` (pool sized to the concurrency), ``calls`` sequential chat requests per
+sample, the conversation growing by the reply and a follow-up each time, no cache, no store, no
+validation. Whatever reflectlab adds on top is measured against this, in the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import aiohttp
+
+
+async def drive_plain(
+    base_url: str, samples: int, concurrency: int, calls: int, max_tokens: int = 64
+) -> tuple[float, float]:
+    """Run the workload; return (wall seconds, CPU seconds of this process)."""
+    sem = asyncio.Semaphore(concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def one(i: int) -> None:
+            messages = [{"role": "user", "content": f"What is {i} + {i}? Think first."}]
+            async with sem:
+                for _ in range(calls):
+                    body = {"model": "fake", "messages": messages, "max_tokens": max_tokens}
+                    async with http.post(base_url + "/chat/completions", json=body) as r:
+                        data = json.loads(await r.read())
+                    text = data["choices"][0]["message"]["content"]
+                    messages = [*messages, {"role": "assistant", "content": text}]
+                    messages.append({"role": "user", "content": "Review and improve."})
+
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(samples)))
+        return time.perf_counter() - t0, time.process_time() - cpu0

@@ -1,0 +1,100 @@
+"""The store's writer thread: calls from an event loop are committed, in groups, before their
+reply is used; one bad write does not sink the writes it was grouped with; nothing queued is
+lost at close."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from reflectlab.errors import StoreError
+from reflectlab.model import get_model
+from reflectlab.store import Store
+from reflectlab.store._db import Database
+from reflectlab.store._writer import GroupWriter
+
+
+def _rows(path: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+async def test_every_call_is_committed_before_its_reply_is_returned(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    store = Store(path)
+    model = get_model("mock/m", outputs=lambda req: "Answer: 1", cache=store, recorder=store)
+    seen: list[int] = []
+
+    async def one(i: int) -> None:
+        out = await model.generate(f"question {i}")
+        # Another connection (another process, after a kill) must already see it.
+        seen.append(len(_rows(path, "SELECT 1 FROM calls WHERE call_id = ?", (out.call_id,))))
+        seen.append(len(_rows(path, "SELECT 1 FROM cache WHERE key = ?", (out.request_hash,))))
+
+    await asyncio.gather(*(one(i) for i in range(60)))
+    assert seen == [1] * 120
+    store.close()
+
+
+async def test_calls_that_finish_together_share_a_commit(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    commits: list[str] = []
+
+    class Counting(Store):
+        def _connect(self) -> Database:
+            db = super()._connect()
+            db.conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+            return db
+
+    store = Counting(path)
+    model = get_model("mock/m", outputs=lambda req: "Answer: 1", cache=store, recorder=store)
+    await model.generate("warm-up")  # starts the writer thread
+    commits.clear()
+    await asyncio.gather(*(model.generate(f"q{i}") for i in range(200)))
+    assert len(_rows(path, "SELECT 1 FROM calls")) == 201
+    assert len(commits) < 200  # grouped: fewer commits than calls
+    store.close()
+
+
+async def test_a_failing_write_fails_only_its_own_caller(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    Store(path).close()
+    writer = GroupWriter(lambda: Database(sqlite3.connect(path, isolation_level=None), str(path)))
+    good = ("INSERT INTO cache (key, model, output_json, created_at) VALUES (?, 'm', '{}', 0)",)
+    futures = [
+        writer.submit([(good[0], ("a",), False)]),
+        writer.submit([("INSERT INTO no_such_table VALUES (1)", (), False)]),
+        writer.submit([(good[0], ("b",), False)]),
+    ]
+    results = await asyncio.gather(*futures, return_exceptions=True)
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], StoreError) and "no_such_table" in str(results[1])
+    assert sorted(r[0] for r in _rows(path, "SELECT key FROM cache")) == ["a", "b"]
+    writer.close()
+    with pytest.raises(StoreError, match="closed"):
+        writer.post([(good[0], ("c",), False)])
+
+
+async def test_queued_hit_counters_are_written_at_close(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    store = Store(path)
+    model = get_model("mock/m", outputs=["Answer: 1"], cache=store, recorder=store)
+    await model.generate("q")
+    for _ in range(5):
+        assert (await model.generate("q")).from_cache
+    store.close()
+    assert _rows(path, "SELECT hits FROM cache") == [(5,)]
+
+
+async def test_an_in_memory_store_writes_on_its_own_connection() -> None:
+    store = Store(":memory:")  # a second connection would see another database
+    model = get_model("mock/m", outputs=["Answer: 1"], cache=store, recorder=store)
+    await model.generate("q")
+    assert len(store.calls()) == 1 and store.cache_stats().entries == 1
+    store.close()
