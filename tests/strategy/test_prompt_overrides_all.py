@@ -85,7 +85,7 @@ CONFIGS: dict[str, list[tuple[dict[str, Any], str]]] = {
     "dual_model": [({"max_rounds": 1}, "busy")],
     "iort": [({"max_rounds": 1}, "busy")],
     "mad": [({"max_rounds": 2}, "busy")],
-    "multiplex_cot": [({}, "busy")],
+    "multiplex_cot": [({}, "busy"), ({"mode": "one_call"}, "busy")],
     "progco": [
         ({"max_rounds": 1}, "busy"),
         ({"max_rounds": 1}, "program"),
