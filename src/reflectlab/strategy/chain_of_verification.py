@@ -33,11 +33,12 @@ Prompts: the paper's Section 8 ("Prompt Templates", Tables 5-9) gives its templa
 biography task as few-shot *frames* — "Context: Q: <question> A: <passage> Response:" for
 planning (Table 6), "Q: Verification Question A:" for execution (Table 7), "Context: <Original
 Passage>. From another source, <Q + A> Response:" for the final response (Table 8) and the
-cross-check (Table 9) — each preceded by three demonstrations that are not published. Here
-each template is that frame, filled zero-shot, with one instruction paragraph of ours in place
-of the demonstrations (marked beside each constant). :data:`FACTORED_PROMPT` is Table 7's
-frame alone. The paper gives no template for the joint and two-step prompts; ours follow the
-Q/A layout of Table 7.
+cross-check (Table 9) — each preceded by demonstrations (three per table) that are not
+published. Here each template is that frame, filled zero-shot, with one instruction paragraph
+of ours in place of the demonstrations (marked beside each constant); :data:`FACTORED_PROMPT`
+is Table 7's frame alone. The paper gives no template for the joint and two-step prompts:
+:data:`JOINT_PROMPT` is Table 6's frame with our instruction to answer in Table 7's Q/A
+layout, :data:`TWO_STEP_PROMPT` is ours.
 
 Deviations: the paper prompts a base model (Llama 65B) few-shot, with task-specific
 demonstrations; here the prompts are zero-shot and the baseline is the task's own prompt. The

@@ -33,12 +33,12 @@ an unreadable selection keeps the basic response, an unreadable stop/refresh doe
 model's own: feedback kind "intrinsic".
 
 Prompts: not the authors'. Their repository (github.com/llp635/IoRT) is not available to us:
-no snapshot of it could be fetched and no copy is indexed, and the paper's text (read in a
-markdown conversion of arXiv:2503.00902) does not print its prompts. The templates here are
-ours, written from Section 4 and the Appendix C case studies; the phrases quoted from those
-case studies are marked beside each constant: "What's the problem with the above answer?"
-(the reflector's opening, CRITIC's critique cue), "Here's the better answer:", and the
-instructor's decision lines.
+no snapshot of it could be fetched and no copy is indexed, and the paper's text as we could
+read it (a markdown conversion of arXiv:2503.00902, appendices A-C included) prints none.
+The templates here are ours, written from Section 4 and the Appendix C case studies; the
+phrases quoted from those case studies are marked beside each constant: "What's the
+problem with the above answer?" (the reflector's opening, CRITIC's critique cue), "Here's
+the better answer:", and the instructor's decision lines.
 
 Deviations: the meta-thinker is zero-shot; the paper's retrieves the k most similar questions
 from a meta-memory of hand-written meta-thoughts and generates few-shot, then adds the new one
