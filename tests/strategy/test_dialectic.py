@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
+from typer.testing import CliRunner
+
+from reflectlab.cli import app
 from reflectlab.errors import ConfigError
 from reflectlab.model import capture_calls
 from reflectlab.strategy import Budget, get_strategy, run_strategy
+from reflectlab.strategy import dialectic as dialectic_module
 from reflectlab.strategy.dialectic import temperatures
 from support.numbers import make_ctx
 
@@ -64,3 +69,13 @@ async def test_budget_stop_keeps_the_last_synthesis() -> None:
     result = await run_strategy(get_strategy("dialectic"), ctx)
     assert result.stop_reason.startswith("budget: max_calls=4")
     assert result.final_response == "s Answer: 2"
+
+
+def test_strategies_show_prints_the_default_templates() -> None:
+    runner = CliRunner()
+    shown = json.loads(runner.invoke(app, ["strategies", "show", "dialectic", "--json"]).stdout)
+    names = ["ANTITHESIS_PROMPT", "SYNTHESIS_PROMPT"]
+    assert shown["prompt_templates"] == {name: getattr(dialectic_module, name) for name in names}
+    assert shown["overridable_prompts"] == names
+    plain = runner.invoke(app, ["strategies", "show", "dialectic"], terminal_width=200).stdout
+    assert all(f"{name}  (overridable)" in plain for name in names)

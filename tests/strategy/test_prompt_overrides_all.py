@@ -52,7 +52,10 @@ PROGRAM = BUSY.replace(
     "\n```python\ndef verify(answer, response):\n    return False\n```\nAnswer: {n}",
 )
 
-SCRIPTS = {"busy": BUSY, "plain": PLAIN, "program": PROGRAM}
+#: The same answer on every call (the "answers agree" branches).
+SAME = "Answer: 5"
+
+SCRIPTS = {"busy": BUSY, "plain": PLAIN, "program": PROGRAM, "same": SAME}
 
 #: Parameter sets (and script) per strategy that together send every template.
 CONFIGS: dict[str, list[tuple[dict[str, Any], str]]] = {
@@ -83,9 +86,9 @@ CONFIGS: dict[str, list[tuple[dict[str, Any], str]]] = {
     "dialectic": [({"max_rounds": 1}, "busy")],
     "direct": [({}, "busy")],
     "dual_model": [({"max_rounds": 1}, "busy")],
-    "iort": [({"max_rounds": 1}, "busy")],
+    "iort": [({"max_rounds": 2}, "busy"), ({"max_rounds": 2}, "same")],
     "mad": [({"max_rounds": 2}, "busy")],
-    "multiplex_cot": [({}, "busy")],
+    "multiplex_cot": [({}, "busy"), ({"mode": "one_call"}, "busy")],
     "progco": [
         ({"max_rounds": 1}, "busy"),
         ({"max_rounds": 1}, "program"),

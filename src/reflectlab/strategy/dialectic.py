@@ -12,13 +12,26 @@ call; ``schedule="annealed"`` starts creative and cools down — round k's calls
 temperature that falls linearly from ``t_start`` (the thesis and round 1) to ``t_end`` (the
 last round), so early rounds explore and late ones refine.
 
-Deviations: the paper's prompts are not reproduced (we did not find their wording); ours are
-paraphrases of its thesis / antithesis / synthesis roles. The paper's annealing formula is not
-reproduced either: the linear schedule and its default end points (1.0 -> 0.2) are ours, as is
-the fixed default (0.7). The paper's Multi-Agent Majority Voting (MAMV) judges the novelty of
-generated *ideas*; it is not part of answering a task and is not implemented. Each
-antithesis and synthesis is a fresh single-turn prompt that shows the task and the texts it
-works on (the thesis and antithesis), so the prompt does not grow with the rounds.
+Prompts: ours, not the authors'. We searched for the paper's wording and did not find it:
+the paper's full text is not in the stored material we can search (only its abstract and
+summaries of it are), we found no code released by the authors, and no reimplementation that
+quotes prompts from it (searched by title and for "thesis / antithesis / synthesis",
+"opposition temperature", "MAMV" and "Hegelian dialectic" in code, issues and web pages).
+:data:`ANTITHESIS_PROMPT` and :data:`SYNTHESIS_PROMPT` are our wording of the roles the
+abstract and summaries describe: an antithesis that takes the opposing view to the thesis,
+and a synthesis that resolves the contradiction between the two.
+
+Deviations: the annealing schedule is ours too: the linear schedule and its default end points
+(1.0 -> 0.2) and the fixed default (0.7). One third-party reimplementation's documentation (an
+"hegelian" package, found by text search, which misnames the paper's authors) describes the
+paper's Algorithm 1 as an antithesis at a fixed "opposition temperature" 0.5 and a synthesis
+at tau_0 * exp(-theta * i) with tau_0 = 0.7, theta in [0.1, 0.5] and 5 (ideas) or 3 (math)
+iterations, citing Appendix A, Table 2; we could not check that against the paper, so it is
+not implemented, and here both calls of a round share its temperature. The paper's
+Multi-Agent Majority Voting (MAMV) judges the novelty of generated *ideas*; it is not part of
+answering a task and is not implemented. Each antithesis and synthesis is a fresh single-turn
+prompt that shows the task and the texts it works on (the thesis and antithesis), so the
+prompt does not grow with the rounds.
 """
 
 from __future__ import annotations
@@ -36,13 +49,13 @@ from reflectlab.strategy._registry import StrategyFn, strategy
 
 Schedule = Literal["fixed", "annealed"]
 
-# Paraphrase of Abdali et al. 2025 (antithesis: the opposing view to the thesis).
+# Ours (the paper's wording was not found): the antithesis, the opposing view to the thesis.
 ANTITHESIS_PROMPT = (
     "Task:\n{question}\n\nThesis (a proposed answer):\n{thesis}\n\nArgue against this thesis. "
     "Find its weakest points: wrong steps, unjustified assumptions, overlooked cases or "
     "conditions of the task. State the strongest opposing view, and the answer it leads to."
 )
-# Paraphrase of Abdali et al. 2025 (synthesis: resolving thesis and antithesis).
+# Ours (the paper's wording was not found): the synthesis, resolving thesis and antithesis.
 SYNTHESIS_PROMPT = (
     "Task:\n{question}\n\nThesis:\n{thesis}\n\nAntithesis:\n{antithesis}\n\nResolve the "
     "contradiction between the thesis and the antithesis: keep what is right in each, discard "
