@@ -6,6 +6,7 @@ concurrency limits, retries, usage and cost accounting and the trace event live 
 """
 
 from reflectlab.model._cache import (
+    AsyncCachingRecorder,
     AsyncRecorder,
     CachingRecorder,
     CallCache,
@@ -34,6 +35,7 @@ from reflectlab.model._types import (
 __all__ = [
     "BUILTIN_PRICES",
     "PROVIDERS",
+    "AsyncCachingRecorder",
     "AsyncRecorder",
     "CachingRecorder",
     "CallCache",

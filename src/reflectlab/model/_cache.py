@@ -66,12 +66,18 @@ class CachingRecorder(Protocol):
 @runtime_checkable
 class AsyncRecorder(Protocol):
     """A recorder that can write from an event loop without blocking it (the SQLite store,
-    on its writer thread). Each method returns once the write is durable."""
+    on its writer thread); returns once the write is durable."""
 
     async def arecord_call(self, event: CallEvent) -> None: ...
 
+
+@runtime_checkable
+class AsyncCachingRecorder(Protocol):
+    """A :class:`CachingRecorder` whose single-transaction write can be awaited; the model
+    layer then awaits it instead of calling ``record_cached_call``."""
+
     async def arecord_cached_call(self, event: CallEvent, key: str, output: ModelOutput) -> None:
-        """:meth:`CachingRecorder.record_cached_call`, awaited."""
+        """:meth:`CachingRecorder.record_cached_call`, off the event loop."""
         ...
 
 

@@ -16,6 +16,7 @@ from reflectlab.errors import (
     ProviderUnavailableError,
 )
 from reflectlab.model._cache import (
+    AsyncCachingRecorder,
     AsyncRecorder,
     CachingRecorder,
     CallCache,
@@ -206,8 +207,8 @@ class Model:
             store, recorder = self.cache, self.recorder
             if _same(store, recorder) and _is_caching_recorder(type(store)):
                 event.latency_s = time.perf_counter() - start
-                if _is_async_recorder(type(store)):  # off the event loop, grouped commits
-                    await cast(AsyncRecorder, store).arecord_cached_call(event, key, output)
+                if _has(type(store), "arecord_cached_call"):  # off the event loop, grouped
+                    await cast(AsyncCachingRecorder, store).arecord_cached_call(event, key, output)
                 else:
                     cast(CachingRecorder, store).record_cached_call(event, key, output)
                 emit(event)
@@ -281,7 +282,7 @@ class Model:
         event.latency_s = time.perf_counter() - start
         recorder = self.recorder
         if recorder is not None:
-            if _is_async_recorder(type(recorder)):
+            if _has(type(recorder), "arecord_call"):
                 await cast(AsyncRecorder, recorder).arecord_call(event)
             else:
                 recorder.record_call(event)
@@ -346,8 +347,7 @@ def _is_caching_recorder(cls: type) -> bool:
 
 
 @functools.cache
-def _is_async_recorder(cls: type) -> bool:
-    """Whether a recorder's writes can be awaited (:class:`AsyncRecorder`), by class, once."""
-    return callable(getattr(cls, "arecord_call", None)) and callable(
-        getattr(cls, "arecord_cached_call", None)
-    )
+def _has(cls: type, method: str) -> bool:
+    """Whether a recorder class has an awaitable write (see :class:`AsyncRecorder`), by
+    class, once."""
+    return callable(getattr(cls, method, None))

@@ -178,7 +178,7 @@ class _Passthrough:
         try:
             return await self._run(request)
         except ApiError as exc:
-            self._record_failure(exc)
+            await self._record_failure(exc)
             raise
 
     async def _run(self, request: web.Request) -> web.StreamResponse:
@@ -200,7 +200,7 @@ class _Passthrough:
             data["reflectlab"] = self._ext(1)
         except (ValueError, TypeError, AttributeError) as exc:
             raise api_error_of(ProviderUnavailableError("upstream sent malformed JSON")) from exc
-        cost = self._record(data, calls=1)
+        cost = await self._record(data, calls=1)
         out_headers = self._headers()
         if self.state.upstream.price_known(self.sel.model):
             out_headers["X-Reflectlab-Cost-USD"] = f"{cost:.8f}"
@@ -229,7 +229,7 @@ class _Passthrough:
                     raise api_error_of(
                         ProviderUnavailableError("upstream sent malformed JSON")
                     ) from exc
-                self._record(data, calls=1)
+                await self._record(data, calls=1)
                 out = await open_stream(request, self._headers())
                 await out.write(completion_to_sse(data, include_usage=self.req.include_usage))
                 await out.write_eof()
@@ -250,7 +250,7 @@ class _Passthrough:
         finally:
             upstream.release()
         texts, finish, usage = read_sse_completion(bytes(buf))
-        self._record(
+        await self._record(
             {
                 "choices": [
                     {"index": i, "message": {"content": t}, "finish_reason": finish.get(i)}
@@ -285,7 +285,7 @@ class _Passthrough:
         data = _merge(parts)
         _complete(data)
         data["reflectlab"] = {**self._ext(len(parts)), "n_looped": True}
-        self._record(data, calls=len(parts))
+        await self._record(data, calls=len(parts))
         if self.req.stream:
             out = await open_stream(request, self._headers())
             await out.write(completion_to_sse(data, include_usage=self.req.include_usage))
@@ -326,12 +326,12 @@ class _Passthrough:
             },
         )
 
-    def _record_failure(self, exc: ApiError) -> None:
+    async def _record_failure(self, exc: ApiError) -> None:
         """A failed passthrough is traced too: the call with its error, a result without one."""
         event = self._event([], Usage(), 1)
         event.error, event.error_type = exc.message, exc.code or exc.type
-        self.state.traces.record_call(event)
-        self.state.traces.save(
+        await self.state.traces.record_call(event)
+        await self.state.traces.save(
             trace_id=self.trace_id,
             strategy=PASSTHROUGH_LABEL,
             result=StrategyResult(
@@ -345,7 +345,7 @@ class _Passthrough:
             detail={"model": self.sel.model, "selected_by": self.sel.source, "passthrough": True},
         )
 
-    def _record(self, data: dict[str, Any], *, calls: int) -> float:
+    async def _record(self, data: dict[str, Any], *, calls: int) -> float:
         """The call in the store and metrics (not through Model.generate: logged here);
         returns its cost in USD."""
         state = self.state
@@ -365,10 +365,10 @@ class _Passthrough:
         model = state.upstream.model(self.sel.model)
         usage.cost_usd = 0.0 if state.upstream.local else model.prices.cost(model.name, usage)
         event = self._event(texts, usage, calls)
-        state.traces.record_call(event)
+        await state.traces.record_call(event)
         state.metrics.call("direct", event)
         first = texts[0] if texts else ""
-        state.traces.save(
+        await state.traces.save(
             trace_id=self.trace_id,
             strategy=PASSTHROUGH_LABEL,
             result=StrategyResult(

@@ -204,13 +204,13 @@ def build_completion(
     }
 
 
-def save_traces(
+async def save_traces(
     state: ServerState, sel: Selection, outcomes: list[ChoiceOutcome], request: ChatRequest
 ) -> None:
     for o in outcomes:
         for e in o.events:
             state.metrics.call(sel.label, e)
-        state.traces.save(
+        await state.traces.save(
             trace_id=o.sample_id,
             strategy=sel.label,
             result=o.result,

@@ -103,7 +103,7 @@ async def _reflect(
     headers = {"X-Reflectlab-Trace-Id": trace_id}
     if not req.stream:
         outcomes = await run_choices(state, fn, sel, req, trace_id)
-        save_traces(state, sel, outcomes, req)
+        await save_traces(state, sel, outcomes, req)
         data = build_completion(state, sel, outcomes, completion_id=completion_id, created=created)
         if state.upstream.price_known(sel.model):
             headers["X-Reflectlab-Cost-USD"] = f"{data['reflectlab']['cost_usd']:.8f}"
@@ -139,7 +139,7 @@ async def _reflect(
             waiter.cancel()
         if not runner.done():  # the client went away: stop every internal call
             runner.cancel()
-    save_traces(state, sel, outcomes, req)
+    await save_traces(state, sel, outcomes, req)
     try:
         data = build_completion(state, sel, outcomes, completion_id=completion_id, created=created)
     except ApiError as exc:

@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 from reflectlab import __version__
-from reflectlab.model import CallEvent, CallRecorder
+from reflectlab.model import AsyncRecorder, CallEvent, CallRecorder
 from reflectlab.store import CheckpointRecord, ResultRecord, RunRecord, Store
 from reflectlab.strategy import StrategyResult
 
@@ -35,11 +35,22 @@ class SecretScrubbingRecorder:
         self.inner = inner
         self.secrets = tuple(s for s in secrets if s)
 
-    def record_call(self, event: CallEvent) -> None:
+    def _scrub(self, event: CallEvent) -> CallEvent:
         if event.error is not None:
             for secret in self.secrets:
                 event.error = event.error.replace(secret, "***")
-        self.inner.record_call(event)
+        return event
+
+    def record_call(self, event: CallEvent) -> None:
+        self.inner.record_call(self._scrub(event))
+
+    async def arecord_call(self, event: CallEvent) -> None:
+        """Off the event loop when the store can (:class:`~reflectlab.model.AsyncRecorder`)."""
+        inner = self.inner
+        if isinstance(inner, AsyncRecorder):
+            await inner.arecord_call(self._scrub(event))
+        else:
+            inner.record_call(self._scrub(event))
 
 
 class TraceLog:
@@ -77,11 +88,11 @@ class TraceLog:
             self.store.update_run_expected(self.run_id, self.n_results)
             self.store.set_run_status(self.run_id, status)
 
-    def record_call(self, event: CallEvent) -> None:
+    async def record_call(self, event: CallEvent) -> None:
         """Log a call made outside the model layer (a ``direct`` passthrough)."""
-        self.store.record_call(event)
+        await self.store.arecord_call(event)
 
-    def save(
+    async def save(
         self,
         *,
         trace_id: str,
@@ -134,7 +145,7 @@ class TraceLog:
             record.completion_tokens += e.usage.completion_tokens
             record.cached_tokens += e.usage.cached_tokens
             record.cost_usd += e.usage.cost_usd
-        self.store.save_result(record)
+        await self.store.asave_result(record)
         self.n_results += 1
         now = time.monotonic()
         if now - self._expected_at >= 1.0:  # progress for `reflectlab runs`, once a second

@@ -7,9 +7,9 @@ retries, usage, cost, the trace event, exactly as in the runner); ``direct`` req
 and any field reflectlab does not model pass through unchanged. Both use the same aiohttp
 session: one pool for the whole server (optillm opens a new HTTP client per request).
 
-The model layer's OpenAI provider owns one session per provider object; here every upstream
-model name gets its own provider object (the model name is part of its request body), so
-:class:`_PooledOpenAI` hands them all the server's session instead of their own.
+The model layer's OpenAI provider owns one session per provider object unless it is given a
+shared one; here every upstream model name gets its own provider object (the model name is
+part of its request body), all given the server's session (``OpenAIAPI(session=...)``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from multidict import CIMultiDictProxy
 
 from reflectlab.errors import ConfigError, ProviderUnavailableError
 from reflectlab.model import CallRecorder, Model, ModelOutput, PriceTable, get_model
+from reflectlab.model.providers.llamacpp import LlamaCppAPI
 from reflectlab.model.providers.openai import OpenAIAPI
 
 __all__ = ["Upstream", "finish_reasons"]
@@ -46,26 +47,6 @@ class _ServedModel(Model):
             for text, reason in zip(out.choices, out.finish_reasons, strict=False):
                 seen[text] = reason
         return out
-
-
-class _PooledOpenAI(OpenAIAPI):
-    """The OpenAI-compatible provider, on the proxy's shared session."""
-
-    def __init__(self, model_name: str, upstream: Upstream) -> None:
-        super().__init__(
-            model_name,
-            base_url=upstream.base_url,
-            api_key=upstream.api_key or "",
-            max_connections=upstream.connections,
-            timeout_s=upstream.timeout_s,
-        )
-        self._upstream = upstream
-
-    def _get_session(self) -> aiohttp.ClientSession:
-        return self._upstream.session()
-
-    async def aclose(self) -> None:  # the session belongs to the upstream
-        return None
 
 
 class Upstream:
@@ -129,13 +110,15 @@ class Upstream:
             )
             return
         api = get_model(f"llamacpp/{self.embedded_name}").api
+        if not isinstance(api, LlamaCppAPI):
+            raise ConfigError(f"upstream {self.spec!r} is not an embedded llama.cpp model")
         model = _ServedModel(api, recorder=self.recorder, prices=self.prices)
         # The embedded engine's own OpenAI-compatible client (started here: loads the model);
         # raw passthrough reuses its session, so there is still one pool.
-        http = await model.api._client()  # type: ignore[attr-defined]
+        http = await api.openai_client()
         self._embedded = model
-        self.base_url = http.base_url
-        self._session = http._get_session()
+        self.base_url = http.base_url or ""
+        self._session = http.session()
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -149,9 +132,17 @@ class Upstream:
             return self._embedded
         model = self._models.get(name)
         if model is None:
-            model = _ServedModel(
-                _PooledOpenAI(name, self), recorder=self.recorder, prices=self.prices
+            # Every model name has its own provider (the name is in its request body), all
+            # on the server's one pool.
+            api = OpenAIAPI(
+                name,
+                base_url=self.base_url,
+                api_key=self.api_key or "",
+                max_connections=self.connections,
+                timeout_s=self.timeout_s,
+                session=self.session,
             )
+            model = _ServedModel(api, recorder=self.recorder, prices=self.prices)
             self._models[name] = model
         return model
 

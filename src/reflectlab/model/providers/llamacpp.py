@@ -644,6 +644,13 @@ class LlamaCppAPI(ModelAPI):
     def model_path(self) -> Path:
         return self.model.path
 
+    async def openai_client(self) -> OpenAIAPI:
+        """The engine's OpenAI-compatible client, the engine started if it is not running
+        (this loads the model). Its :meth:`~OpenAIAPI.session` and ``base_url`` reach the
+        engine's HTTP server, for requests the model layer does not model (a proxy's raw
+        passthrough); close it with this provider's :meth:`aclose`."""
+        return await self._client()
+
     async def _client(self) -> _EmbeddedHTTP:
         http, running = self._http, self._running
         if http is not None and running is not None and not running.closed:

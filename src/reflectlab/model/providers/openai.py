@@ -32,6 +32,7 @@ import asyncio
 import json
 import os
 import re
+from collections.abc import Callable
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -154,7 +155,12 @@ class OpenAIAPI(ModelAPI):
         timeout_s: float | None = None,
         connect_timeout_s: float | None = None,
         local: bool | None = None,
+        session: Callable[[], aiohttp.ClientSession] | None = None,
     ) -> None:
+        """``session``: a connection pool that the caller owns and shares (a proxy serving
+        many model names through one pool): called for the session of each request; this
+        provider then never opens or closes one of its own, and the pool's headers and
+        timeouts are the caller's."""
         if base_url:
             url = check_base_url(base_url, "base_url")
         elif os.environ.get("OPENAI_BASE_URL"):
@@ -171,8 +177,13 @@ class OpenAIAPI(ModelAPI):
             self.local = local  # type: ignore[misc]
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
+        self._shared_session = session
 
-    def _get_session(self) -> aiohttp.ClientSession:
+    def session(self) -> aiohttp.ClientSession:
+        """The HTTP session requests go through: the caller's shared pool when one was given,
+        else this provider's own (opened on first use, one per event loop)."""
+        if self._shared_session is not None:
+            return self._shared_session()
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._session_loop is not loop:
             headers = {"Content-Type": "application/json"}
@@ -237,7 +248,7 @@ class OpenAIAPI(ModelAPI):
     ) -> ProviderResponse:
         url = f"{self.base_url}/chat/completions"
         try:
-            async with self._get_session().post(url, data=self._body(messages, config, n)) as r:
+            async with self.session().post(url, data=self._body(messages, config, n)) as r:
                 raw = await r.read()
                 status = r.status
                 retry_after = r.headers.get("Retry-After")
@@ -316,6 +327,7 @@ class OpenAIAPI(ModelAPI):
         return BadRequestError(f"HTTP {status}: {message}", **kw)
 
     async def aclose(self) -> None:
+        """Close this provider's own session (a shared pool stays open: it is the caller's)."""
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
