@@ -26,6 +26,7 @@ from reflectlab.run._export import (
     export_run,
     export_text,
 )
+from reflectlab.run._offline import OFFLINE_SAMPLE, offline_stages_json
 from reflectlab.run._runner import Runner, load_task, resume_run, start_run
 from reflectlab.run._summary import (
     get_run_or_fail,
@@ -39,6 +40,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "EXPORT_KINDS",
     "MATCHED_BASELINES",
+    "OFFLINE_SAMPLE",
     "BaselineMode",
     "ExportFormat",
     "ExportKind",
@@ -55,6 +57,7 @@ __all__ = [
     "get_run_or_fail",
     "load_task",
     "matched_baselines",
+    "offline_stages_json",
     "outcome_from_result",
     "resume_run",
     "run_experiment",

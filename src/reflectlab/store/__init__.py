@@ -2,6 +2,7 @@
 
 from reflectlab.store._leases import HEARTBEAT_S, Lease
 from reflectlab.store._migrations import MIGRATIONS, migration
+from reflectlab.store._offline import OfflineRecord
 from reflectlab.store._runs import CheckpointRecord, ResultRecord, RunRecord, SampleRecord
 from reflectlab.store._store import CacheStats, CallQuality, Store
 
@@ -12,6 +13,7 @@ __all__ = [
     "CallQuality",
     "CheckpointRecord",
     "Lease",
+    "OfflineRecord",
     "ResultRecord",
     "RunRecord",
     "SampleRecord",

@@ -24,6 +24,7 @@ from reflectlab.model import CallEvent, ModelOutput
 from reflectlab.store._db import Database
 from reflectlab.store._leases import RunLeases
 from reflectlab.store._migrations import MIGRATIONS
+from reflectlab.store._offline import OfflineTables
 from reflectlab.store._runs import RunTables
 
 
@@ -64,7 +65,7 @@ _INSERT_CALL = (
 )
 
 
-class Store(RunTables, RunLeases):
+class Store(RunTables, RunLeases, OfflineTables):
     """Open (creating and migrating as needed) the database at ``path``.
 
     ``Store()`` opens the default database under ``REFLECTLAB_HOME``; ``Store(":memory:")``
