@@ -236,7 +236,12 @@ def print_offline_stage(stage: dict[str, Any], target: Console) -> None:
         f"{stage['prompt_tokens'] + stage['completion_tokens']:,} tokens, "
         f"${stage['cost_usd']:.4f}, {stage['wall_s']:.1f} s; "
         f"{stage['important_states']} important states, {stage['states_reflected']} reflected, "
-        f"{stage['policies']} policies",
+        f"{stage['policies']} policies"
+        + (
+            f"; {stage['truncated_calls']} replies cut by max_tokens"
+            if stage["truncated_calls"]
+            else ""
+        ),
         markup=False,
         soft_wrap=True,
     )

@@ -26,7 +26,7 @@ from reflectlab.run._export import (
     export_run,
     export_text,
 )
-from reflectlab.run._offline import OFFLINE_SAMPLE, offline_stages_json
+from reflectlab.run._offline import offline_stages_json
 from reflectlab.run._runner import Runner, load_task, resume_run, start_run
 from reflectlab.run._summary import (
     get_run_or_fail,
@@ -40,7 +40,6 @@ __all__ = [
     "EXPORT_FORMATS",
     "EXPORT_KINDS",
     "MATCHED_BASELINES",
-    "OFFLINE_SAMPLE",
     "BaselineMode",
     "ExportFormat",
     "ExportKind",

@@ -18,16 +18,13 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from reflectlab.model import call_tags, capture_calls
-from reflectlab.store import OfflineRecord, ResultRecord, Store
+from reflectlab.store import OFFLINE_SAMPLE, OfflineRecord, ResultRecord, Store
 from reflectlab.strategy import Budget, OfflineContext, strategy_info
 from reflectlab.strategy._prompts import resolve_prompts
 
 if TYPE_CHECKING:
     from reflectlab.run._config import StrategySpec
     from reflectlab.run._runner import Runner
-
-#: The sample id the offline stage's calls are tagged with.
-OFFLINE_SAMPLE = "(offline)"
 
 
 async def prepare_offline(
@@ -97,8 +94,9 @@ async def prepare_offline(
     return {**params, **prepared.params}
 
 
-def offline_summary(rec: OfflineRecord) -> dict[str, Any]:
-    """One stored offline stage as ``show --json`` and the report give it."""
+def offline_summary(rec: OfflineRecord, truncated: int = 0) -> dict[str, Any]:
+    """One stored offline stage as ``show --json`` and the report give it (``truncated``:
+    how many of its replies were cut by ``max_tokens``)."""
     r = rec.record
     split = r.get("split") or {}
     n_train = int(split.get("train", len(r.get("train_ids", []))))
@@ -121,6 +119,7 @@ def offline_summary(rec: OfflineRecord) -> dict[str, Any]:
             else "no gold label used"
         ),
         "calls": rec.calls,
+        "truncated_calls": truncated,
         "cache_hits": rec.cache_hits,
         "prompt_tokens": rec.prompt_tokens,
         "completion_tokens": rec.completion_tokens,
@@ -131,4 +130,8 @@ def offline_summary(rec: OfflineRecord) -> dict[str, Any]:
 
 def offline_stages_json(store: Store, run_id: str) -> list[dict[str, Any]]:
     """The run's offline stages (:func:`offline_summary` each), in the order they ran."""
-    return [offline_summary(r) for r in store.offline_stages(run_id)]
+    quality = store.call_quality(run_id, offline=True)
+    return [
+        offline_summary(r, quality[r.strategy].truncated if r.strategy in quality else 0)
+        for r in store.offline_stages(run_id)
+    ]

@@ -10,6 +10,9 @@ from pydantic import BaseModel, Field
 
 from reflectlab.store._db import Database
 
+#: The sample id an offline stage's calls are tagged with (they belong to no sample).
+OFFLINE_SAMPLE = "(offline)"
+
 _COLS = (
     "run_id, strategy, params_json, record_json, oracle_reasons_json, calls, cache_hits, "
     "prompt_tokens, completion_tokens, cost_usd, wall_s, finished_at"
