@@ -24,7 +24,7 @@ from reflectlab.strategy import TRAIN_ORACLE, OfflineStage
 from reflectlab.strategy._registry import _REGISTRY
 from reflectlab.task import Sample, get_task
 from reflectlab.task._split import SplitOptions, split_task
-from support.numbers import NumberTask
+from support.numbers import NumberTask, patch_mock_outputs
 
 SAMPLES = [Sample(id=str(i), input=f"What is {i}+{i}?", target=str(2 * i)) for i in range(6)]
 TRAIN_IDS = {"0", "1"}
@@ -50,18 +50,6 @@ def solver(request: MockRequest) -> str:
     return f"Answer: {2 * i}"
 
 
-def patch_solver(monkeypatch: pytest.MonkeyPatch, fn: object = solver) -> None:
-    from reflectlab.model.providers import mock
-
-    original = mock.MockAPI.__init__
-
-    def init(self: mock.MockAPI, model_name: str, **kw: object) -> None:
-        kw.setdefault("outputs", fn)
-        original(self, model_name, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(mock.MockAPI, "__init__", init)
-
-
 @pytest.fixture(autouse=True)
 def split_number_task(monkeypatch: pytest.MonkeyPatch) -> None:
     def make(spec: str, **kw: Any) -> Any:
@@ -83,6 +71,13 @@ def config(**kw: object) -> RunConfig:
     return RunConfig.model_validate(base)
 
 
+async def learned(monkeypatch: pytest.MonkeyPatch, path: Path, **kw: object) -> tuple[Store, str]:
+    """A finished run of :func:`config` (with ``kw``) on the scripted solver."""
+    patch_mock_outputs(monkeypatch, solver)
+    store = Store(path / "r.db")
+    return store, await start_run(config(**kw), store)
+
+
 def count_offline_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Wrap rot's offline stage to count how often it runs."""
     info = _REGISTRY["rot"]
@@ -102,9 +97,7 @@ def count_offline_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 async def test_guidelines_learned_on_train_reach_every_test_prompt_and_no_train_sample_is_scored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    patch_solver(monkeypatch)
-    store = Store(tmp_path / "r.db")
-    run_id = await start_run(config(), store)
+    store, run_id = await learned(monkeypatch, tmp_path)
     results = store.results(run_id)
     assert {r.sample_id for r in results} == {"2", "3", "4", "5"}
     assert {s.sample_id for s in store.run_samples(run_id)} == {"2", "3", "4", "5"}
@@ -143,9 +136,7 @@ async def test_guidelines_learned_on_train_reach_every_test_prompt_and_no_train_
 async def test_show_and_report_give_the_guidelines_and_where_the_labels_came_from(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    patch_solver(monkeypatch)
-    store = Store(tmp_path / "r.db")
-    run_id = await start_run(config(), store)
+    store, run_id = await learned(monkeypatch, tmp_path)
     out = io.StringIO()
     print_summary(store, run_id, as_json=False, out=Console(file=out, width=100))
     text = out.getvalue()
@@ -160,9 +151,7 @@ async def test_show_and_report_give_the_guidelines_and_where_the_labels_came_fro
 def test_show_json_lists_the_offline_stage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    patch_solver(monkeypatch)
-    store = Store(tmp_path / "r.db")
-    run_id = asyncio.run(start_run(config(), store))
+    store, run_id = asyncio.run(learned(monkeypatch, tmp_path))
     print_summary(store, run_id, as_json=True)
     data = json.loads(capsys.readouterr().out)
     assert data["offline_stages"][0]["guidelines"] == GUIDE
@@ -182,7 +171,7 @@ async def test_resume_reuses_the_stored_offline_stage(
                 await asyncio.Event().wait()  # hang in the second test sample
         return solver(request)
 
-    patch_solver(monkeypatch, hanging)
+    patch_mock_outputs(monkeypatch, hanging)
     store = Store(tmp_path / "r.db")
     task = asyncio.create_task(start_run(config(strategies=[ROT]), store))
     while len(drafts) < 2:
@@ -209,9 +198,7 @@ async def test_resume_reuses_the_stored_offline_stage(
 async def test_run_budget_spent_in_the_offline_stage_stops_before_any_test_sample(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    patch_solver(monkeypatch)
-    store = Store(tmp_path / "r.db")
-    run_id = await start_run(config(budget_tokens=10), store)
+    store, run_id = await learned(monkeypatch, tmp_path, budget_tokens=10)
     run = store.get_run(run_id)
     assert run is not None and run.status == "budget_exhausted"
     assert "offline stage" in (run.error or "")
@@ -221,9 +208,7 @@ async def test_run_budget_spent_in_the_offline_stage_stops_before_any_test_sampl
 async def test_per_sample_budget_truncates_training_searches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    patch_solver(monkeypatch)
-    store = Store(tmp_path / "r.db")
-    run_id = await start_run(config(sample_budget_calls=1, strategies=[ROT]), store)
+    store, run_id = await learned(monkeypatch, tmp_path, sample_budget_calls=1, strategies=[ROT])
     [stage] = store.offline_stages(run_id)
     assert stage.record["notes"]["truncated_trees"] == 2
     assert stage.params == {"guidelines": ""}
@@ -233,7 +218,7 @@ async def test_per_sample_budget_truncates_training_searches(
 async def test_rot_without_a_training_split_is_refused_before_a_run_exists(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    patch_solver(monkeypatch)
+    patch_mock_outputs(monkeypatch, solver)
     store = Store(tmp_path / "r.db")
     with pytest.raises(ConfigError, match=r"learns on a training split.*train=N"):
         await start_run(config(task_options={}), store)

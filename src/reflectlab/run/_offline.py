@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,11 @@ async def prepare_offline(
         ),
         prompts=resolve_prompts(spec.name, info.factory, params.get("prompts")),
     )
+    # A long step before the first result: say what is happening (as the duration estimate is).
+    print(
+        f"{label}: offline stage on {len(octx.train_ids)} training samples (once per run)",
+        file=sys.stderr,
+    )
     start = time.perf_counter()
     with (
         call_tags(run_id=runner.run_id, sample_id=OFFLINE_SAMPLE, strategy=label),
@@ -85,6 +91,11 @@ async def prepare_offline(
         wall_s=time.perf_counter() - start,
     )
     runner.store.save_offline(record)
+    print(
+        f"{label}: offline stage done: {usage.calls} calls ({usage.cache_hits} cache hits), "
+        f"{record.wall_s:.0f} s",
+        file=sys.stderr,
+    )
     runner.tokens_used += usage.prompt_tokens + usage.completion_tokens
     runner.cost_used += usage.cost_usd
     if c.budget_tokens is not None and runner.tokens_used >= c.budget_tokens:
