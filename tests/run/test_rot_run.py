@@ -97,7 +97,7 @@ def count_offline_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 async def test_guidelines_learned_on_train_reach_every_test_prompt_and_no_train_sample_is_scored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store, run_id = await learned(monkeypatch, tmp_path)
+    store, run_id = await learned(monkeypatch, tmp_path, temperature=0.0)
     results = store.results(run_id)
     assert {r.sample_id for r in results} == {"2", "3", "4", "5"}
     assert {s.sample_id for s in store.run_samples(run_id)} == {"2", "3", "4", "5"}
@@ -109,12 +109,15 @@ async def test_guidelines_learned_on_train_reach_every_test_prompt_and_no_train_
         c.messages[-1].content.split("Question 3: ")[1][:12] for c in offline if c.role == "search"
     }
     assert searched == {"What is 0+0?", "What is 1+1?"}
+    # The search samples at rot's temperature whatever the run's (greedy) temperature is.
+    assert {c.config.temperature for c in offline if c.role == "search"} == {0.8}
     tests = [
         c
         for c in calls
         if c.tags.get("strategy") == "rot:depth=2:iterations=2:width=2" and c.role == "draft"
     ]
     assert len(tests) == 4
+    assert {c.config.temperature for c in tests} == {0.0}
     for c in tests:
         assert c.messages[-1].content.startswith(GUIDE + "\nWhat is ")
     rot = [r for r in results if r.strategy.startswith("rot")]

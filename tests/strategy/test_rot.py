@@ -176,6 +176,11 @@ async def test_critic_feedback_reflects_and_merges_on_the_critic_model() -> None
     assert prepared.params["guidelines"] == "CRITIC GUIDE"
 
 
+async def test_critic_feedback_without_a_critic_model_is_refused() -> None:
+    with pytest.raises(ConfigError, match="--critic-model"):
+        await learn({**PARAMS, "feedback": "critic"})
+
+
 async def test_no_important_state_gives_no_guidelines_and_no_reflection() -> None:
     def always_right(request: MockRequest) -> str:
         i = question_of(request.prompt.split("Question 3:")[-1])

@@ -36,6 +36,8 @@ async def prepare_offline(
     info = strategy_info(spec.name)
     if not info.needs_training(params) or info.offline is None:
         return params
+    if runner.budget_hit or runner.abort:  # no sample of it will run: learn nothing
+        return params
     stored = runner.store.get_offline(runner.run_id, label)
     if stored is not None:
         return {**params, **stored.params}

@@ -274,6 +274,8 @@ Feedback = Literal["intrinsic", "critic"]
 
 async def learn_guidelines(octx: OfflineContext, params: dict[str, Any]) -> Prepared:
     """The offline stage (see the module docstring)."""
+    if params["feedback"] == "critic" and octx.critic is None:
+        raise ConfigError("rot:feedback=critic reflects with the critic model: pass --critic-model")
     contexts = octx.sample_contexts()
     grown = await asyncio.gather(
         *(
