@@ -250,3 +250,24 @@ def test_split_options_on_real_tasks(tmp_path: Path) -> None:
     assert len(task.samples()) == 4 and len(task.train_samples()) == 2
     assert task.describe()["split"]["train_source"] == str(train_file)
     assert task.default_max_tokens == 400  # the wrapped task's declarations are kept
+
+
+async def test_merged_shards_keep_the_offline_stage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reflectlab.run._shards import Shard, merge_stores, sharded_run_id
+
+    patch_mock_outputs(monkeypatch, solver)
+    cfg = config(strategies=[ROT])
+    paths = []
+    for i in range(2):
+        path = tmp_path / f"shard{i}.db"
+        with Store(path) as store:
+            await start_run(cfg, store, shard=Shard(index=i, count=2))
+        paths.append(path)
+    with Store(tmp_path / "out.db") as out:
+        merge_stores(paths, out)
+        run_id = sharded_run_id(cfg)
+        [stage] = out.offline_stages(run_id)
+        assert stage.params == {"guidelines": GUIDE}
+        assert {r.sample_id for r in out.results(run_id)} == {"2", "3", "4", "5"}
