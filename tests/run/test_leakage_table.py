@@ -8,7 +8,10 @@ strategy runs* (the runner's own scoring afterwards is not counted). For each co
 - a variant that names ``oracle`` in its parameters is oracle-assisted; none other is;
 - a variant that asks for the task's label-free check on a task that has none (arith, knights,
   and IFEval and ``constraints``, whose checkers are the scorer) is refused before a run or a
-  call exists.
+  call exists;
+- a strategy with an offline stage (``rot``) runs on the task with a training split of one
+  sample: its gold uses there are recorded with the stage, and its test results are not
+  ORACLE-ASSISTED (no test sample's gold was read while the strategy ran).
 
 Variants are generated from each strategy's typed signature (every value of every ``Literal``
 parameter), so a strategy added later is covered without editing this test.
@@ -63,7 +66,9 @@ def _variants(info: Any) -> Iterator[dict[str, Any]]:
 
 def _tasks(tmp: Path) -> dict[str, str]:
     path = tmp / "input_data.jsonl"
-    path.write_text(json.dumps(IFEVAL_ROW) + "\n")
+    # Two rows: a strategy with an offline stage trains on the first (limit=1 runs the first
+    # test sample).
+    path.write_text(json.dumps(IFEVAL_ROW) + "\n" + json.dumps({**IFEVAL_ROW, "key": 2}) + "\n")
     return {"arith": "arith", "knights": "knights", "constraints": "constraints",
             "code": "code", "ifeval": f"ifeval:{path}"}  # fmt: skip
 
@@ -114,10 +119,11 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> GoldSpy:
     return gold
 
 
-def _run(store: Store, task: str, spec: StrategySpec) -> str:
+def _run(store: Store, task: str, spec: StrategySpec, *, train: bool = False) -> str:
+    options: dict[str, Any] = {"n": 2 if train else 1} if ":" not in task else {}
     config = RunConfig(
         task=task,
-        task_options={"n": 1} if ":" not in task else {},
+        task_options={**options, "train": 1} if train else options,
         strategies=[spec],
         model="mock/solver",
         critic_model="mock/critic",
@@ -149,7 +155,8 @@ def test_every_combination_is_labelled_by_what_it_read(
                 assert len(store.list_runs()) == runs_before, "refused only after a run existed"
                 continue
             spy.reads.pop(label, None)
-            run_id = _run(store, task_spec, spec)
+            train = info.needs_training(resolved)
+            run_id = _run(store, task_spec, spec, train=train)
             reads = spy.reads.get(label, 0)
             [result] = store.results(run_id)
             where = f"{label} on {task_name}"
@@ -160,5 +167,8 @@ def test_every_combination_is_labelled_by_what_it_read(
             _, summary = summarize_stored_run(store, run_id)
             [row] = summary.strategies
             assert (row.provenance == "ORACLE-ASSISTED") == wants_oracle, where
+            if train:  # one recorded gold use on the training sample, none on a test sample
+                [stage] = store.offline_stages(run_id)
+                assert len(stage.oracle_reasons) == 1, where
             checked += 1
     assert checked > 0

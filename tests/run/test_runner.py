@@ -12,7 +12,7 @@ from reflectlab.model.providers.mock import MockRequest
 from reflectlab.run import RunConfig, StrategySpec, resume_run, start_run, summarize_stored_run
 from reflectlab.store import Store
 from reflectlab.task import Sample
-from support.numbers import NumberTask
+from support.numbers import NumberTask, patch_mock_outputs
 
 SAMPLES = [Sample(id=str(i), input=f"What is {i}+{i}?", target=str(2 * i)) for i in range(6)]
 
@@ -51,15 +51,7 @@ def config(**kw: object) -> RunConfig:
 
 
 def patch_solver(monkeypatch: pytest.MonkeyPatch, fn: object = solver) -> None:
-    from reflectlab.model.providers import mock
-
-    original = mock.MockAPI.__init__
-
-    def init(self: mock.MockAPI, model_name: str, **kw: object) -> None:
-        kw.setdefault("outputs", fn)
-        original(self, model_name, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(mock.MockAPI, "__init__", init)
+    patch_mock_outputs(monkeypatch, fn)
 
 
 async def test_run_scores_every_checkpoint_and_counts_flips(

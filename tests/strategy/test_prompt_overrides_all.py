@@ -24,8 +24,15 @@ import pytest
 from reflectlab.errors import ConfigError
 from reflectlab.model import CallEvent, MemoryCache, capture_calls, get_model
 from reflectlab.model.providers.mock import MockRequest
-from reflectlab.strategy import StrategyContext, get_strategy, list_strategies, run_strategy
-from reflectlab.strategy._prompts import overridable, templates
+from reflectlab.strategy import (
+    OfflineContext,
+    StrategyContext,
+    get_strategy,
+    list_strategies,
+    run_strategy,
+    strategy_info,
+)
+from reflectlab.strategy._prompts import overridable, resolve_prompts, templates
 from reflectlab.strategy._registry import _REGISTRY
 from reflectlab.task import Sample
 from support.numbers import NumberTask
@@ -55,7 +62,11 @@ PROGRAM = BUSY.replace(
 #: The same answer on every call (the "answers agree" branches).
 SAME = "Answer: 5"
 
-SCRIPTS = {"busy": BUSY, "plain": PLAIN, "program": PROGRAM, "same": SAME}
+#: A sub-question step (rot's search): not final, so the forced last step follows; its
+#: answer is the call's number, so leaves differ and one is right (rot's training target 5).
+TREE = "Question 3.1: What is {n} halved?\nAnswer 3.1: The answer is {n}."
+
+SCRIPTS = {"busy": BUSY, "plain": PLAIN, "program": PROGRAM, "same": SAME, "tree": TREE}
 
 #: Parameter sets (and script) per strategy that together send every template.
 CONFIGS: dict[str, list[tuple[dict[str, Any], str]]] = {
@@ -101,6 +112,10 @@ CONFIGS: dict[str, list[tuple[dict[str, Any], str]]] = {
         ({"max_rounds": 1, "feedback": "critic"}, "busy"),
     ],
     "retry": [({"max_rounds": 1}, "busy"), ({"max_rounds": 1, "feedback": "critic"}, "busy")],
+    "rot": [
+        ({"width": 2, "iterations": 2, "depth": 2}, "tree"),
+        ({"width": 2, "iterations": 2, "depth": 2, "feedback": "critic"}, "tree"),
+    ],
     "self_consistency": [({"n": 2}, "busy")],
     "self_contrast": [
         ({"perspectives": 2}, "busy"),
@@ -151,10 +166,26 @@ def _ctx(script: str) -> StrategyContext:
 
 
 async def calls_of(name: str, params: dict[str, Any], script: str) -> list[CallEvent]:
-    """The calls of one run of strategy ``name`` (``params`` may hold ``prompts``)."""
-    fn = get_strategy(name, **params)
+    """The calls of one run of strategy ``name`` (``params`` may hold ``prompts``), its
+    offline stage first if it has one (on one training sample whose answer is 5)."""
+    ctx = _ctx(script)
+    info = strategy_info(name)
     with capture_calls() as calls:
-        await run_strategy(fn, _ctx(script))
+        resolved = info.validate(params)
+        if info.offline is not None and info.needs_training(resolved):
+            train = Sample(
+                id="t", input="Ann has 1 apple and gets 3 more. How many now?", target="5"
+            )
+            octx = OfflineContext(
+                model=ctx.model,
+                critic=ctx.critic,
+                task=NumberTask([train]),
+                train=[train],
+                prompts=resolve_prompts(name, info.factory, params.get("prompts")),
+            )
+            prepared = await info.offline.run(octx, resolved)
+            params = {**params, **prepared.params}
+        await run_strategy(get_strategy(name, **params), ctx)
     events: list[CallEvent] = calls
     return events
 

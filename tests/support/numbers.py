@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from reflectlab.model import MemoryCache, Model, get_model
 from reflectlab.strategy import Budget, StrategyContext
@@ -69,3 +70,17 @@ def make_ctx(
     return StrategyContext(
         model=model, critic=critic, task=task, sample=task.samples()[0], budget=budget
     )
+
+
+def patch_mock_outputs(monkeypatch: Any, fn: object) -> None:
+    """Every mock model built from now on (in this test) answers with ``fn`` unless given its
+    own outputs: for runs whose models the runner builds."""
+    from reflectlab.model.providers import mock
+
+    original = mock.MockAPI.__init__
+
+    def init(self: mock.MockAPI, model_name: str, **kw: object) -> None:
+        kw.setdefault("outputs", fn)
+        original(self, model_name, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mock.MockAPI, "__init__", init)

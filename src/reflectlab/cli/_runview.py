@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from reflectlab.analysis import RunSummary, render_summary
 from reflectlab.cli._common import console, err_console, print_json
-from reflectlab.run import summarize_stored_run, summary_json
+from reflectlab.run import offline_stages_json, summarize_stored_run, summary_json
 from reflectlab.store import ResultRecord, RunRecord, Store
 
 RunCoro = Callable[
@@ -199,8 +199,12 @@ def print_summary(
     """Print the run's summary (a table, or ``--json``) and return it, so callers that also
     write or check it do not compute it again."""
     run, summary = summarize_stored_run(store, run_id, baseline=baseline)
+    offline = offline_stages_json(store, run.run_id)
     if as_json:
-        print_json(summary_json(run, summary))
+        data = summary_json(run, summary)
+        if offline:
+            data["offline_stages"] = offline
+        print_json(data)
         return run, summary
     target = out or console
     target.print(
@@ -211,7 +215,40 @@ def print_summary(
         target.print(renderable)
     for name, tok_s in summary.generation_tok_s.items():
         target.print(f"{name}: {tok_s:.1f} generated tok/s per request (fresh calls)")
+    for stage in offline:
+        print_offline_stage(stage, target)
     return run, summary
+
+
+def print_offline_stage(stage: dict[str, Any], target: Console) -> None:
+    """A strategy's offline stage: on what it learned, where its labels came from, what it
+    cost (not in any sample's figures above) and the guidelines it wrote."""
+    source = f" ({stage['train_source']})" if stage.get("train_source") else ""
+    target.print(
+        f"\n{stage['strategy']}: offline stage on {stage['train_samples']} training samples"
+        f"{source}, never scored",
+        markup=False,
+        soft_wrap=True,
+    )
+    target.print(f"  feedback: {stage['provenance']}", markup=False, soft_wrap=True)
+    target.print(
+        f"  {stage['calls']} calls ({stage['cache_hits']} cache hits), "
+        f"{stage['prompt_tokens'] + stage['completion_tokens']:,} tokens, "
+        f"${stage['cost_usd']:.4f}, {stage['wall_s']:.1f} s; "
+        f"{stage['important_states']} important states, {stage['states_reflected']} reflected, "
+        f"{stage['policies']} policies"
+        + (
+            f"; {stage['truncated_calls']} replies cut by max_tokens"
+            if stage["truncated_calls"]
+            else ""
+        ),
+        markup=False,
+        soft_wrap=True,
+    )
+    text = stage.get("guidelines") or "(none: no important state was found)"
+    target.print("  guidelines:", markup=False)
+    for line in text.splitlines():
+        target.print(f"    {line}", markup=False, soft_wrap=True)
 
 
 #: Exit status of ``run``/``resume`` when the run finished but some samples errored.

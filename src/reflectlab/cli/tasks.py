@@ -62,6 +62,10 @@ def tasks(
         "target_field=answer --task-option answer=numeric). Each task's options and file "
         "layout: reflectlab tasks --json."
     )
+    console.print(
+        "Every task: --task-option train=N (its first N samples are a training split, never "
+        "scored; for strategies that learn offline, e.g. rot) or train_file=PATH."
+    )
 
 
 def short_description(text: str, width: int) -> str:

@@ -25,7 +25,7 @@ from reflectlab.report._charts import FLIP_COLOURS, WARNING_COLOUR, build_charts
 from reflectlab.report._facts import config_view, display_order, key_findings, oracle_uses
 from reflectlab.report._steps import CallsOfSample, Event
 from reflectlab.report._traces import build_trace_payload, decode_block
-from reflectlab.run import summarize_stored_run, summary_json
+from reflectlab.run import offline_stages_json, summarize_stored_run, summary_json
 from reflectlab.store import Store
 
 __all__ = ["STATIC_FILES", "render_report", "report_data", "write_report"]
@@ -160,6 +160,7 @@ def render_report(store: Store, run_id: str, *, compare: str | None = None) -> s
         provenance={name: s.provenance for name, s in strategy_by_name.items()},
         findings=key_findings(run, summary, ordered),
         oracle=oracle_uses(results),
+        offline=offline_stages_json(store, run.run_id),
         config=config_view(run, ordered),
         flip_rows=_flip_rows(ordered),
         charts=charts,
@@ -211,7 +212,8 @@ _BLOCK = re.compile(
 
 def report_data(html: str) -> dict[str, Any]:
     """The data embedded in a rendered report, decoded: ``summary`` (what ``reflectlab show
-    --json`` prints), ``charts`` (the Vega-Lite specs), ``index`` and ``chunks`` (the traces).
+    --json`` prints), ``charts`` (the Vega-Lite specs), ``index`` and ``chunks`` (the traces),
+    ``offline`` (what strategies learned on a training split, if any).
     For scripts that post-process a report someone sent, and for tests. A report rendered with
     ``compare`` also has ``compare`` (the other run), ``compare_index`` and ``compare_chunks``."""
     out: dict[str, Any] = {"chunks": []}

@@ -26,6 +26,7 @@ from reflectlab.run._export import (
     export_run,
     export_text,
 )
+from reflectlab.run._offline import offline_stages_json
 from reflectlab.run._runner import Runner, load_task, resume_run, start_run
 from reflectlab.run._summary import (
     get_run_or_fail,
@@ -55,6 +56,7 @@ __all__ = [
     "get_run_or_fail",
     "load_task",
     "matched_baselines",
+    "offline_stages_json",
     "outcome_from_result",
     "resume_run",
     "run_experiment",

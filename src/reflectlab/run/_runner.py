@@ -33,6 +33,7 @@ from reflectlab.model import CallEvent, Model, get_model
 from reflectlab.run._baselines import baseline_label, matched_baselines
 from reflectlab.run._config import RunConfig, StrategySpec
 from reflectlab.run._executors import Executor, LocalExecutor, StrategyJob
+from reflectlab.run._offline import prepare_offline
 from reflectlab.run._shards import Shard, recorded_shard, shard_versions, sharded_run_id
 from reflectlab.store import (
     HEARTBEAT_S,
@@ -151,6 +152,8 @@ class Runner:
         for spec in self.config.strategies:
             label = spec.display()
             params = resolved_params(spec, self.config)  # once per strategy, not per sample
+            # A strategy's offline stage (rot's guidelines): once per run, stored, resumable.
+            params = await prepare_offline(self, spec, label, params)
             fn = get_strategy(spec.name, **params)
             info = strategy_info(spec.name)
             for sample in self.samples:
@@ -448,6 +451,11 @@ def validate_plan(config: RunConfig, task: Task) -> None:
             raise ConfigError(f"strategy {label!r} uses a critic model: pass --critic-model")
         if info.uses_task_check(params) and task.label_free_check is None:
             raise ConfigError(f"strategy {label!r}: {no_label_free_check(task.name)}")
+        if info.needs_training(params) and not task.train_samples():
+            raise ConfigError(
+                f"strategy {label!r} learns on a training split first: give the task one with "
+                "--task-option train=N (its first N samples, never scored) or train_file=PATH"
+            )
 
 
 def _first_tokens(events: list[CallEvent]) -> int:

@@ -8,7 +8,8 @@ live in :mod:`reflectlab.run._shards`; this module only moves rows, idempotently
 - a result is copied, with its checkpoints, when it is absent or finished at another time (the
   shard was resumed since and retried it); an identical result is left alone;
 - the cache entries copied are those the run's calls made (by request hash), not the whole
-  source cache.
+  source cache;
+- an offline stage (``rot``'s guidelines) is copied from the first source that has it.
 
 Each source is copied in one transaction: a merge interrupted half-way leaves whole sources.
 """
@@ -98,11 +99,30 @@ def copy_run_rows(store: Store, source: Path, run_id: str, record: RunRecord) ->
                 "AND error IS NULL AND from_cache = 0)",
                 (run_id,),
             ).rowcount
+            counts["offline_stages"] = _copy_offline_stages(store, run_id)
             if not isinstance(record.versions.get("shard"), dict):
                 _set_run(store, record, record.versions)  # a whole run: as it stands there
     finally:
         db.execute("DETACH DATABASE src")
     return counts
+
+
+def _copy_offline_stages(store: Store, run_id: str) -> int:
+    """Each strategy's offline stage, from the first source that has it (every shard runs the
+    same stage on the same training split); a source from before the table adds none."""
+    has = store.db.execute(
+        "SELECT 1 FROM src.sqlite_master WHERE type = 'table' AND name = 'offline_stages'"
+    ).fetchone()
+    if not has:
+        return 0
+    cols = _columns(store, "offline_stages")
+    return int(
+        store.db.execute(
+            f"INSERT OR IGNORE INTO main.offline_stages ({cols}) "
+            f"SELECT {cols} FROM src.offline_stages WHERE run_id = ?",
+            (run_id,),
+        ).rowcount
+    )
 
 
 def write_merged_run(

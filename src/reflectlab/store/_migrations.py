@@ -185,3 +185,29 @@ def m005_run_leases(db: sqlite3.Connection) -> None:
         )
         """
     )
+
+
+@migration
+def m006_offline_stages(db: sqlite3.Connection) -> None:
+    """A strategy's offline stage, run once per run on the task's training split (``rot``'s
+    guidelines): the parameters it set for the test-time strategy, what it learned and from
+    what (its record and oracle uses), and its calls and tokens, counted apart from samples."""
+    db.execute(
+        """
+        CREATE TABLE offline_stages (
+            run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+            strategy TEXT NOT NULL,
+            params_json TEXT NOT NULL,
+            record_json TEXT NOT NULL,
+            oracle_reasons_json TEXT NOT NULL,
+            calls INTEGER NOT NULL,
+            cache_hits INTEGER NOT NULL,
+            prompt_tokens INTEGER NOT NULL,
+            completion_tokens INTEGER NOT NULL,
+            cost_usd REAL NOT NULL,
+            wall_s REAL NOT NULL,
+            finished_at REAL NOT NULL,
+            PRIMARY KEY (run_id, strategy)
+        )
+        """
+    )

@@ -25,6 +25,7 @@ from reflectlab.model import CallEvent, ModelOutput
 from reflectlab.store._db import Database
 from reflectlab.store._leases import RunLeases
 from reflectlab.store._migrations import MIGRATIONS
+from reflectlab.store._offline import OFFLINE_SAMPLE, OfflineTables
 from reflectlab.store._runs import RunTables
 from reflectlab.store._writer import GroupWriter, Statement, apply
 
@@ -66,7 +67,7 @@ _INSERT_CALL = (
 )
 
 
-class Store(RunTables, RunLeases):
+class Store(RunTables, RunLeases, OfflineTables):
     """Open (creating and migrating as needed) the database at ``path``.
 
     ``Store()`` opens the default database under ``REFLECTLAB_HOME``; ``Store(":memory:")``
@@ -206,10 +207,11 @@ class Store(RunTables, RunLeases):
     def record_call(self, event: CallEvent) -> None:
         apply(self.db, [_call_statement(event)])
 
-    def call_quality(self, run_id: str) -> dict[str, CallQuality]:
+    def call_quality(self, run_id: str, *, offline: bool = False) -> dict[str, CallQuality]:
         """Per strategy of run ``run_id`` (key ``""`` for calls without one): how many calls
         returned a reply, how many of those were truncated, how many fresh ones came without
         usage, how many empty or malformed replies were retried, how many calls failed.
+        The calls of offline stages (:data:`OFFLINE_SAMPLE`) are apart: only with ``offline``.
 
         Example::
 
@@ -224,9 +226,10 @@ class Store(RunTables, RunLeases):
                    COALESCE(SUM(invalid_replies), 0),
                    SUM(error IS NOT NULL),
                    COALESCE(SUM(error IS NULL AND truncated IS NULL), 0)
-            FROM calls WHERE run_id = ? GROUP BY 1 ORDER BY 1
+            FROM calls WHERE run_id = ? AND (COALESCE(sample_id, '') = ?) = ?
+            GROUP BY 1 ORDER BY 1
             """,
-            (run_id,),
+            (run_id, OFFLINE_SAMPLE, int(offline)),
         )
         return {
             r[0]: CallQuality(

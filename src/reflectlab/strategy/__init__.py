@@ -23,6 +23,7 @@ from reflectlab.strategy import (  # noqa: F401  (imported to register)
     reap,
     reflexion,
     retry,
+    rot,
     self_consistency,
     self_contrast,
     self_correct,
@@ -30,7 +31,8 @@ from reflectlab.strategy import (  # noqa: F401  (imported to register)
     self_verification,
     stick,
 )
-from reflectlab.strategy._context import Budget, Checkpoint, StrategyContext
+from reflectlab.strategy._context import TRAIN_ORACLE, Budget, Checkpoint, StrategyContext
+from reflectlab.strategy._offline import OfflineContext, OfflineStage, Prepared
 from reflectlab.strategy._primitives import (
     Conversation,
     ask,
@@ -56,9 +58,13 @@ from reflectlab.strategy._registry import (
 from reflectlab.strategy._run import StrategyResult, run_strategy
 
 __all__ = [
+    "TRAIN_ORACLE",
     "Budget",
     "Checkpoint",
     "Conversation",
+    "OfflineContext",
+    "OfflineStage",
+    "Prepared",
     "StrategyContext",
     "StrategyFn",
     "StrategyInfo",

@@ -17,6 +17,10 @@ from reflectlab.feedback import Feedback, FeedbackKind, FeedbackRequest, feedbac
 from reflectlab.model import ChatMessage, GenerateConfig, Model, ModelOutput
 from reflectlab.task import Oracle, Sample, SampleView, Task, TaskView
 
+#: The provenance kind of an answer that used what was learned from a training split's gold
+#: labels (the test sample's own gold label never reached it).
+TRAIN_ORACLE = "train-oracle"
+
 
 class Budget(BaseModel):
     """Per-sample limits. When one runs out the strategy stops; its last checkpoint is its
@@ -73,6 +77,7 @@ class StrategyContext:
         self.feedback: list[Feedback] = []
         self.feedback_kinds: set[FeedbackKind] = set()
         self.oracle_reasons: list[str] = []
+        self.train_label_reasons: list[str] = []
         self.calls = 0
         self.tokens = 0
         self.notes: dict[str, Any] = {}
@@ -167,6 +172,12 @@ class StrategyContext:
     def mark_oracle(self, reason: str) -> None:
         """Declare that a gold label reached a prompt or a stop rule."""
         self.oracle_reasons.append(reason)
+
+    def mark_train_labels(self, reason: str) -> None:
+        """Declare that this answer used something learned from the gold labels of *training*
+        samples (e.g. ``rot``'s guidelines), never this sample's own: the result's provenance
+        then lists :data:`TRAIN_ORACLE`, kept apart from ORACLE-ASSISTED (this sample's gold)."""
+        self.train_label_reasons.append(reason)
 
     def use_oracle(self, reason: str) -> Oracle:
         """The oracle channel: the gold scorer and gold check of this sample. The context is

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from reflectlab.errors import ConfigError
 from reflectlab.feedback import FEEDBACK_KINDS
 from reflectlab.strategy._context import StrategyContext
+from reflectlab.strategy._offline import OfflineStage
 from reflectlab.strategy._prompts import resolve_prompts, with_prompts
 
 StrategyFn = Callable[[StrategyContext], Awaitable[str]]
@@ -45,6 +46,13 @@ class StrategyInfo:
     baseline: bool = False
     schema: type[BaseModel] | None = None
     uses_task_check: UsesTaskCheck = _default_uses_task_check
+    #: Work done once per run on the task's training split, before any test sample.
+    offline: OfflineStage | None = None
+
+    def needs_training(self, params: dict[str, Any]) -> bool:
+        """Whether, with these resolved parameters, the strategy runs an offline stage (and so
+        needs a task with a training split)."""
+        return self.offline is not None and self.offline.needed(params)
 
     def validate(self, params: dict[str, Any]) -> dict[str, Any]:
         """``params`` checked against the factory's signature (names, types, ranges) and
@@ -91,6 +99,7 @@ class StrategyInfo:
             "parameter_types": self.param_docs(),
             "summary": self.summary,
             "baseline": self.baseline,
+            "offline_stage": self.offline is not None,
         }
 
 
@@ -153,6 +162,7 @@ def strategy(
     feedback: tuple[str, ...] = (),
     baseline: bool = False,
     uses_task_check: UsesTaskCheck | None = None,
+    offline: OfflineStage | None = None,
 ) -> Callable[[F], F]:
     """Register a strategy factory. ``feedback`` lists the feedback kinds it can use.
 
@@ -160,7 +170,8 @@ def strategy(
     range: see :mod:`reflectlab.strategy._params`), are validated before any model call.
     ``uses_task_check`` says, from the resolved parameters, whether the strategy will ask the
     task's label-free check (default: ``feedback`` or ``selector`` is ``"tool"``), so a run on a
-    task without one is refused up front."""
+    task without one is refused up front. ``offline``: a stage run once per run on the task's
+    training split (see :mod:`reflectlab.strategy._offline`)."""
     for kind in feedback:
         if kind not in FEEDBACK_KINDS:
             raise ConfigError(f"unknown feedback kind {kind!r}")
@@ -183,6 +194,7 @@ def strategy(
             baseline=baseline,
             schema=_schema(key, factory),
             uses_task_check=uses_task_check or _default_uses_task_check,
+            offline=offline,
         )
         return factory
 

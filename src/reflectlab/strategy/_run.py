@@ -15,7 +15,7 @@ from reflectlab.errors import (
     StoreError,
 )
 from reflectlab.feedback import Feedback
-from reflectlab.strategy._context import Checkpoint, StrategyContext
+from reflectlab.strategy._context import TRAIN_ORACLE, Checkpoint, StrategyContext
 from reflectlab.strategy._registry import StrategyFn
 
 
@@ -72,6 +72,8 @@ async def run_strategy(fn: StrategyFn, ctx: StrategyContext) -> StrategyResult:
         stop_reason = "strategy_error"
         error = "".join(traceback.format_exception_only(exc)).strip()
         error_kind = "strategy_error"
+    if ctx.train_label_reasons:
+        ctx.notes["train_labels"] = list(ctx.train_label_reasons)
     if final is None:
         final = ctx.checkpoints[-1].response if ctx.checkpoints else None
     elif not isinstance(final, str):
@@ -87,7 +89,8 @@ async def run_strategy(fn: StrategyFn, ctx: StrategyContext) -> StrategyResult:
         stop_reason=stop_reason,
         oracle_assisted=ctx.oracle_assisted,
         oracle_reasons=list(ctx.oracle_reasons),
-        feedback_kinds=sorted(ctx.feedback_kinds),
+        feedback_kinds=sorted(ctx.feedback_kinds)
+        + ([TRAIN_ORACLE] if ctx.train_label_reasons else []),
         feedback=list(ctx.feedback),
         calls=ctx.calls,
         tokens=ctx.tokens,

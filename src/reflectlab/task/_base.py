@@ -104,6 +104,12 @@ class Task(ABC):
     def samples(self) -> list[Sample]:
         """All samples of the task, in a stable order."""
 
+    def train_samples(self) -> list[Sample]:
+        """The training split (``--task-option train=N`` or ``train_file=PATH``, see
+        :mod:`reflectlab.task._split`): samples only an offline stage learns from, never
+        scored. Empty for a task without a split."""
+        return []
+
     def format_prompt(self, sample: SampleView) -> str:
         """The user message for a first attempt (includes the answer-format instruction)."""
         return sample.input

@@ -26,7 +26,7 @@ class TaskOptions(BaseModel):
     seed: int = 0
 
 
-OptionsT = TypeVar("OptionsT", bound=TaskOptions)
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
 
 
 def parse_options(cls: type[OptionsT], task: str, options: dict[str, Any]) -> OptionsT:

@@ -8,8 +8,9 @@ Specs::
     hf:PATH  parquet:PATH  arrow:PATH             local files read with Hugging Face datasets
 
 Options are keyword arguments (``get_task("arith", seed=1, n=20)``), validated: an unknown or
-ill-typed option is a :class:`~reflectlab.errors.ConfigError`. File tasks read and validate the
-whole file here, so a malformed row fails before any model call.
+ill-typed option is a :class:`~reflectlab.errors.ConfigError`. Every task also takes the split
+options ``train=N`` and ``train_file=PATH`` (see :mod:`reflectlab.task._split`). File tasks
+read and validate the whole file here, so a malformed row fails before any model call.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pydantic import BaseModel
+
 from reflectlab.errors import ConfigError
 from reflectlab.task._base import Task
 from reflectlab.task._file_task import CsvOptions, FileFormat, FileTask, FileTaskOptions, HFOptions
-from reflectlab.task._options import TaskOptions, parse_options
+from reflectlab.task._options import parse_options
+from reflectlab.task._split import SplitOptions, pop_split_options, split_task
 
 __all__ = ["TaskInfo", "get_task", "list_tasks"]
 
@@ -51,7 +55,7 @@ def _with_check(info: TaskInfo, cls: type[Task]) -> TaskInfo:
     return info
 
 
-def _option_docs(cls: type[TaskOptions]) -> dict[str, str]:
+def _option_docs(cls: type[BaseModel]) -> dict[str, str]:
     out = {}
     for name, info in cls.model_fields.items():
         default = info.get_default(call_default_factory=True)
@@ -148,7 +152,11 @@ def _infos() -> list[TaskInfo]:
         "code": CodeTask, "gsm8k": GSM8KTask, "humaneval": HumanEvalTask, "ifeval": IFEvalTask,
         "jsonl": FileTask, "csv": FileTask, "hf": FileTask,
     }  # fmt: skip
-    return [_with_check(info, classes[info.name]) for info in infos]
+    split = _option_docs(SplitOptions)
+    return [
+        replace(_with_check(info, classes[info.name]), options={**info.options, **split})
+        for info in infos
+    ]
 
 
 _BUILTIN = ("arith", "knights", "constraints", "code")
@@ -161,6 +169,14 @@ def get_task(spec: str, **options: Any) -> Task:
     >>> get_task("arith", seed=1, n=5).samples()[0].id
     '0'
     """
+    options = dict(options)
+    split = pop_split_options(spec.strip(), options)
+    task = _get_task(spec, options)
+    kind, _, _ = spec.strip().partition(":")
+    return split_task(task, split, lambda path: _get_task(f"{kind}:{path}", options))
+
+
+def _get_task(spec: str, options: dict[str, Any]) -> Task:
     spec = spec.strip()
     kind, sep, path = spec.partition(":")
     kind = kind.strip().lower()
