@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -98,3 +100,32 @@ async def test_an_in_memory_store_writes_on_its_own_connection() -> None:
     await model.generate("q")
     assert len(store.calls()) == 1 and store.cache_stats().entries == 1
     store.close()
+
+
+_EXITS_WITHOUT_CLOSE = """
+import sys
+from reflectlab.store import Store
+
+store = Store(sys.argv[1])
+writer = store._group_writer()
+sql = "INSERT INTO cache (key, model, output_json, created_at) VALUES (?, 'm', '{}', 0)"
+for i in range(500):  # queued, nobody waits, the store is never closed
+    writer.post([(sql, (f"k{i}",), False)])
+sys.exit(0)
+"""
+
+
+def test_a_process_that_exits_without_closing_still_writes_what_was_queued(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "r.db"
+    Store(path).close()
+    proc = subprocess.run(
+        [sys.executable, "-c", _EXITS_WITHOUT_CLOSE, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _rows(path, "SELECT COUNT(*) FROM cache") == [(500,)]

@@ -16,13 +16,15 @@ back and its jobs are retried one transaction each, so only the failing job's ca
 :class:`~reflectlab.errors.StoreError`.
 
 Jobs are written in the order they were submitted. :meth:`~GroupWriter.close` writes what is
-queued, then stops the thread; :meth:`~GroupWriter.post` queues a write nobody waits for (a
-cache hit's counter), still written before ``close`` returns.
+queued, then stops the thread (also at interpreter exit, so Ctrl-C loses no finished call);
+:meth:`~GroupWriter.post` queues a write nobody waits for, still written before ``close``
+returns. A kill -9 loses only queued jobs, whose callers had not yet been given their reply.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import queue
 import sqlite3
@@ -64,6 +66,9 @@ class GroupWriter:
         self._ready.wait()
         if self._open_error is not None:
             raise self._open_error
+        # A process that ends without closing its store (Ctrl-C, sys.exit) still writes what
+        # is queued: atexit runs while this (daemon) thread is alive.
+        atexit.register(self.close)
 
     def submit(self, statements: Sequence[Statement]) -> asyncio.Future[None]:
         """Queue ``statements`` as one job; the future resolves once they are committed."""
@@ -90,6 +95,7 @@ class GroupWriter:
             self._closed = True
             self._queue.put(None)
         self._thread.join()
+        atexit.unregister(self.close)
 
     # -- the thread ---------------------------------------------------------------------------
     def _main(self) -> None:
