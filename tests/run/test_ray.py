@@ -64,8 +64,9 @@ def outcome(r: ResultRecord) -> tuple[Any, ...]:
         r.final_correct,
         r.stop_reason,
         r.error_kind,
+        # Calls and hits together: which of two strategies pays for the request they share
+        # (self_refine's draft is direct's request) and which gets the hit depends on timing.
         r.calls + r.cache_hits,
-        r.prompt_tokens + r.completion_tokens > 0,
         [(c.round, c.response, c.correct) for c in r.checkpoints],
     )
 

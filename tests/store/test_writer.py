@@ -1,6 +1,6 @@
-"""The store's writer thread: calls from an event loop are committed, in groups, before their
+"""The store's group commit: calls from an event loop are committed, in groups, before their
 reply is used; one bad write does not sink the writes it was grouped with; nothing queued is
-lost at close."""
+lost at close or at exit."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ async def test_calls_that_finish_together_share_a_commit(tmp_path: Path) -> None
 async def test_a_failing_write_fails_only_its_own_caller(tmp_path: Path) -> None:
     path = tmp_path / "r.db"
     Store(path).close()
-    writer = GroupWriter(lambda: Database(sqlite3.connect(path, isolation_level=None), str(path)))
+    writer = GroupWriter(Database(sqlite3.connect(path, isolation_level=None), str(path)))
     good = ("INSERT INTO cache (key, model, output_json, created_at) VALUES (?, 'm', '{}', 0)",)
     futures = [
         writer.submit([(good[0], ("a",), False)]),
@@ -103,15 +103,19 @@ async def test_an_in_memory_store_writes_on_its_own_connection() -> None:
 
 
 _EXITS_WITHOUT_CLOSE = """
-import sys
+import asyncio, sys
 from reflectlab.store import Store
 
 store = Store(sys.argv[1])
 writer = store._group_writer()
 sql = "INSERT INTO cache (key, model, output_json, created_at) VALUES (?, 'm', '{}', 0)"
-for i in range(500):  # queued, nobody waits, the store is never closed
-    writer.post([(sql, (f"k{i}",), False)])
-sys.exit(0)
+
+async def main():
+    for i in range(500):  # queued for this turn's flush, nobody waits
+        writer.post([(sql, (f"k{i}",), False)])
+    sys.exit(0)  # the loop stops before its flush runs; the store is never closed
+
+asyncio.new_event_loop().run_until_complete(main())
 """
 
 

@@ -94,22 +94,16 @@ class Store(RunTables, RunLeases, OfflineTables):
         db.execute("PRAGMA busy_timeout=10000")
         return db
 
-    def _group_writer(self) -> GroupWriter | None:
-        """The writer thread for writes from an event loop (started on first use); ``None``
-        for an in-memory database, which a second connection cannot see."""
-        if self._writer is None and self.path != ":memory:":
-            self._writer = GroupWriter(self._connect)
+    def _group_writer(self) -> GroupWriter:
+        """The group commit of writes from an event loop (see :mod:`._writer`)."""
+        if self._writer is None:
+            self._writer = GroupWriter(self.db)
         return self._writer
 
     async def _write(self, statements: Sequence[Statement]) -> None:
-        """Write ``statements`` in one transaction, off the event loop when there is a writer
-        thread; return once they are committed."""
-        writer = self._group_writer()
-        if writer is None:
-            with self._tx():
-                apply(self.db, statements)
-        else:
-            await writer.submit(statements)
+        """Write ``statements`` in one transaction, grouped with the other writes of this
+        event-loop turn; return once they are committed."""
+        await self._group_writer().submit(statements)
 
     # -- schema -------------------------------------------------------------------------------
     def migrate(self) -> list[str]:
