@@ -45,6 +45,7 @@ def test_upstream_names_with_slashes_are_not_strategies() -> None:
         ("self_refine", {"max_rounds": True}, "invalid_strategy_parameter"),
         ("self_refine", {"rounds": 2}, "invalid_strategy_parameter"),
         ("self_refine", {"max_rounds": 6}, "over_limit"),
+        ("rot", {}, "unsupported_strategy"),  # learns offline: no training split in a chat
     ],
 )
 def test_refused_before_any_call(name: str, params: dict[str, object], code: str) -> None:
@@ -52,6 +53,11 @@ def test_refused_before_any_call(name: str, params: dict[str, object], code: str
     with pytest.raises(ApiError) as err:
         build_strategy(sel, Limits(max_rounds=5))
     assert err.value.status == 400 and err.value.code == code
+
+
+def test_rot_with_given_guidelines_is_served() -> None:
+    sel = select("m", "rot", {"guidelines": "Check each step."}, None, DEFAULT)
+    assert callable(build_strategy(sel, Limits(max_rounds=5)))
 
 
 def test_a_single_user_turn_is_passed_verbatim_and_history_is_labelled() -> None:

@@ -182,6 +182,19 @@ def build_strategy(selection: Selection, limits: Limits) -> StrategyFn:
             code="over_limit",
         )
     try:
+        resolved = info.validate(params)
+    except ConfigError as exc:
+        raise ApiError(400, str(exc), param="reflectlab.params", code="invalid_strategy") from None
+    if info.needs_training(resolved):
+        raise ApiError(
+            400,
+            f"strategy {name!r} learns from a training split before it answers, and a chat "
+            "request has none; pass what it learned, e.g. guidelines=... from a finished run "
+            "(reflectlab show RUN --json: offline_stages)",
+            param="reflectlab.params",
+            code="unsupported_strategy",
+        )
+    try:
         return get_strategy(name, **params)
     except (ConfigError, ValueError, TypeError) as exc:
         raise ApiError(
