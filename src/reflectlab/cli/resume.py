@@ -29,6 +29,15 @@ def resume(
         ),
     ] = False,
     db: Annotated[Path | None, typer.Option("--db", help="Store path.")] = None,
+    models_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--models-file",
+            envvar="REFLECTLAB_MODELS_FILE",
+            help="TOML file of model endpoints to use instead of the one stored with the run "
+            "(e.g. the servers moved); the run keeps its stored copy.",
+        ),
+    ] = None,
     executor: Annotated[
         str,
         typer.Option(
@@ -57,6 +66,7 @@ def resume(
             on_start=on_start,
             retry_errors=not keep_errors,
             executor=runs_on,
+            models_file=models_file,
         ),
         quiet=quiet,
     )

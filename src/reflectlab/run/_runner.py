@@ -17,6 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from reflectlab import __version__
@@ -29,7 +30,7 @@ from reflectlab.errors import (
     StoreError,
 )
 from reflectlab.feedback import no_label_free_check
-from reflectlab.model import CallEvent, Model, get_model
+from reflectlab.model import CallEvent, Model, PriceTable, get_model
 from reflectlab.run._baselines import baseline_label, matched_baselines
 from reflectlab.run._config import RunConfig, StrategySpec
 from reflectlab.run._executors import Executor, LocalExecutor, StrategyJob
@@ -401,9 +402,16 @@ def make_model(config: RunConfig, name: str, store: Store | None) -> Model:
     """A model of the run: the run's base URL, timeouts and retries, the store as cache and
     call log (``store=None``: only to validate the name and options before a run exists)."""
     options: dict[str, Any] = {}
-    if config.base_url and name.startswith("openai/"):
+    models = config.models_file()
+    named = models.provider_options(name, concurrency=config.concurrency) if models else {}
+    if named:  # a models file's endpoints, each with its own limit and key
+        options.update(named)
+        entry = models.entry(name) if models else None
+        if models and entry is not None and entry.prices is not None:
+            options["prices"] = models.add_prices(PriceTable.with_user_prices())
+    elif config.base_url and name.startswith("openai/"):
         options["base_url"] = config.base_url
-    if not name.startswith("mock/"):
+    if not name.startswith("mock/") and not named:
         options["max_connections"] = config.concurrency
     for key in ("timeout_s", "connect_timeout_s", "max_retries"):
         if getattr(config, key) is not None:
@@ -596,14 +604,19 @@ async def resume_run(
     on_start: Callable[[RunRecord], None] | None = None,
     retry_errors: bool = True,
     executor: Executor | None = None,
+    models_file: str | Path | None = None,
 ) -> str:
     """Continue a run: skip finished samples, reuse finished calls, and (unless
     ``retry_errors=False``) run errored samples again. Refused with
-    :class:`~reflectlab.errors.RunLockedError` while another live process runs it."""
+    :class:`~reflectlab.errors.RunLockedError` while another live process runs it.
+    ``models_file``: reach the models through this file's endpoints instead of the stored
+    ones (only where they are served from; the stored configuration is kept)."""
     run = store.get_run(run_id)
     if run is None:
         raise ConfigError(f"no run {run_id!r} in {store.path} (see `reflectlab runs`)")
     config = RunConfig.model_validate(run.config)
+    if models_file is not None:
+        config = config.with_models_file(models_file)
     task, samples = load_task(config)
     validate_plan(config, task)
     shard = recorded_shard(run.versions)
