@@ -148,18 +148,28 @@ class Runner:
         finished = self.store.finished(self.run_id, with_errors=not self.retry_errors)
         await self.executor.start(self)
         sem = asyncio.Semaphore(self.config.concurrency)
-        jobs = []
+        plan = []
         for spec in self.config.strategies:
-            label = spec.display()
             params = resolved_params(spec, self.config)  # once per strategy, not per sample
             fn = get_strategy(spec.name, **params)
-            info = strategy_info(spec.name)
-            for sample in self.samples:
-                jobs.append(
-                    self._job(sem, spec, params, label, fn, info.baseline, sample, finished)
-                )
-        results = await asyncio.gather(*jobs, return_exceptions=True)
-        errors = [r for r in results if isinstance(r, BaseException)]
+            plan.append((spec, params, spec.display(), fn, strategy_info(spec.name).baseline))
+        # ``concurrency`` workers take (strategy, sample) jobs in order from one iterator: the
+        # memory of a run is that of the jobs in flight, not one task per job of the run.
+        todo = ((step, sample) for step in plan for sample in self.samples)
+        errors: list[BaseException] = []
+
+        async def worker() -> None:
+            for (spec, params, label, fn, is_baseline), sample in todo:
+                try:
+                    await self._job(sem, spec, params, label, fn, is_baseline, sample, finished)
+                except Exception as exc:  # the others go on, as they did under gather
+                    errors.append(exc)
+                # Yield once per job even when nothing else did (the mock provider, cache
+                # hits): the loop then drops the cancelled deadline timers of finished calls,
+                # which otherwise keep each call's context (and its trace events) alive.
+                await asyncio.sleep(0)
+
+        await asyncio.gather(*(worker() for _ in range(self.config.concurrency)))
         if errors:  # a bug outranks an expected error: raise it first
             raise next((e for e in errors if not isinstance(e, ReflectlabError)), errors[0])
         if self.abort is not None:
@@ -382,11 +392,14 @@ class Runner:
         a resume counts as that call. Any other hit (e.g. self_refine's first draft, which is
         the very request ``direct`` made) is a cache hit: the server never saw it twice.
         """
+        # This record's own fresh calls; the keys name the record, so no other record of
+        # this run can hit them (a run-wide set would only grow with every call).
+        paid: set[tuple[str, str, str]] = set()
         for e in events:
             if e.error is not None:
                 continue
             key = (record.strategy, record.sample_id, e.request_hash)
-            if e.from_cache and key not in self._fresh:
+            if e.from_cache and key not in self._fresh and key not in paid:
                 record.cache_hits += 1
                 continue
             record.calls += 1
@@ -395,7 +408,7 @@ class Runner:
             record.cached_tokens += e.usage.cached_tokens
             record.cost_usd += e.usage.cost_usd
             if not e.from_cache:
-                self._fresh.add(key)
+                paid.add(key)
 
 
 def make_model(config: RunConfig, name: str, store: Store | None) -> Model:
