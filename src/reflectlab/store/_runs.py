@@ -340,20 +340,30 @@ class RunTables:
         with_checkpoints: bool = True,
         strategy: str | None = None,
         sample_id: str | None = None,
+        first_samples: int | None = None,
     ) -> list[ResultRecord]:
+        """Results (with their checkpoints unless told not to), by strategy then sample
+        position; only one strategy's, one sample's, or those of the ``first_samples``
+        samples by position, if given."""
         cols = (
             "run_id, strategy, sample_id, baseline_of, budget_mode, final_response, "
             "final_correct, final_answer, final_reason, stop_reason, error, oracle_assisted, "
             "feedback_kinds, calls, cache_hits, prompt_tokens, completion_tokens, "
             "cached_tokens, cost_usd, wall_s, detail_json, finished_at"
         )
-        where, params = "run_id = ?", [run_id]
+        where, params = "run_id = ?", list[Any]([run_id])
         if strategy is not None:
             where += " AND strategy = ?"
             params.append(strategy)
         if sample_id is not None:
             where += " AND sample_id = ?"
             params.append(sample_id)
+        if first_samples is not None:
+            where += (
+                " AND sample_id IN (SELECT sample_id FROM samples WHERE run_id = ? "
+                "AND position < ?)"
+            )
+            params += [run_id, first_samples]
         out: list[ResultRecord] = []
         for row in self.db.execute(
             f"SELECT {cols} FROM results r WHERE {where} ORDER BY strategy, "
@@ -367,11 +377,18 @@ class RunTables:
             out.append(ResultRecord.model_validate(values))
         if with_checkpoints:
             by_key = {(r.strategy, r.sample_id): r for r in out}
+            cp_where, cp_params = "run_id = ?", list[Any]([run_id])
+            if first_samples is not None:
+                cp_where += (
+                    " AND sample_id IN (SELECT sample_id FROM samples WHERE run_id = ? "
+                    "AND position < ?)"
+                )
+                cp_params += [run_id, first_samples]
             for row in self.db.execute(
                 "SELECT strategy, sample_id, idx, round, response, correct, score, answer, "
-                "reason, note, calls, tokens FROM checkpoints WHERE run_id = ? "
+                f"reason, note, calls, tokens FROM checkpoints WHERE {cp_where} "
                 "ORDER BY strategy, sample_id, idx",
-                (run_id,),
+                cp_params,
             ):
                 res = by_key.get((row[0], row[1]))
                 if res is not None:
