@@ -1,8 +1,9 @@
 """The experiment runner: tasks x strategies x models, concurrent, durable, resumable.
 
-Each (strategy, sample) runs as one asyncio task under a concurrency cap. Every model call is
-committed to the store as it finishes (the store is the cache too), and each finished sample's
-result and scored checkpoints are committed in one transaction. A run stopped by Ctrl-C or
+``concurrency`` asyncio workers take the (strategy, sample) jobs in order, so a run holds
+the jobs in flight, not one task per job. Every model call is committed to the store as it
+finishes (the store is the cache too), and each finished sample's result and scored
+checkpoints are committed in one transaction. A run stopped by Ctrl-C or
 ``kill -9`` resumes with :func:`resume_run`: finished samples are skipped, and an unfinished
 sample re-runs with its finished calls served from the cache — no finished call is repeated.
 """
