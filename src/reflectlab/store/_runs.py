@@ -421,6 +421,8 @@ class RunTables:
         ):
             rounds.setdefault((strategy, sample_id), {})[rnd] = bool(correct)
         kinds: dict[str, list[str]] = {}  # the few distinct feedback_kinds texts, parsed once
+        # Each row's texts are new objects; strategy names and stop reasons repeat, keep one.
+        same: dict[str, str] = {}
         for row in self.db.execute(
             "SELECT r.strategy, r.sample_id, r.final_correct, r.final_response IS NOT NULL, "
             "r.calls, r.cache_hits, r.prompt_tokens, r.completion_tokens, r.cached_tokens, "
@@ -437,7 +439,7 @@ class RunTables:
             if text not in kinds:
                 kinds[text] = json.loads(text)
             yield (
-                row[0],
+                same.setdefault(row[0], row[0]),
                 row[1],
                 [by_round[k] for k in sorted(by_round)],
                 bool(row[2]),
@@ -445,7 +447,7 @@ class RunTables:
                 *row[4:11],
                 list(kinds[text]),
                 bool(row[12]),
-                row[13],
+                same.setdefault(row[13], row[13]),
                 row[14],
                 error_kind(row[15], row[14], row[13]),
                 not row[16],
