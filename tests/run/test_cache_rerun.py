@@ -1,6 +1,5 @@
 """A finished configuration run again on the same store is answered from the cache: a new run
-with the same results and 0 requests at the server, every call logged as a cache hit (and
-counted once on its cache entry)."""
+with the same results and 0 requests at the server, every call logged as a cache hit."""
 
 from __future__ import annotations
 
@@ -42,6 +41,3 @@ async def test_a_second_identical_run_makes_no_model_call(tmp_path: Path) -> Non
                 (r.strategy, r.sample_id, r.final_response, r.final_correct) for r in b
             ]
             assert sum(r.calls for r in b) == 0 and sum(r.cache_hits for r in b) > 0
-            # each hit counted once on its entry, in the same write as its call record
-            hits = store.cache_stats().hits
-            assert hits == calls[first][1] + calls[second][1]

@@ -185,19 +185,3 @@ def m005_run_leases(db: sqlite3.Connection) -> None:
         )
         """
     )
-
-
-@migration
-def m006_cache_hits_by_trigger(db: sqlite3.Connection) -> None:
-    """A cache entry's hit count follows from the call log: each call recorded as served from
-    the cache adds one, in the same statement as its call record. (It was a separate UPDATE
-    per hit, a second commit on the cache-hit path that doubled its cost.)"""
-    db.execute(
-        """
-        CREATE TRIGGER cache_hit_counted AFTER INSERT ON calls
-        WHEN NEW.from_cache = 1
-        BEGIN
-            UPDATE cache SET hits = hits + 1 WHERE key = NEW.request_hash;
-        END
-        """
-    )

@@ -133,8 +133,7 @@ class Store(RunTables, RunLeases):
         row = self.db.execute("SELECT output_json FROM cache WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
-        # The hit is counted when its call is recorded (trigger cache_hit_counted, m006):
-        # one write per hit, not two.
+        self.db.execute("UPDATE cache SET hits = hits + 1 WHERE key = ?", (key,))
         return ModelOutput.model_validate_json(row[0])
 
     def cache_put(self, key: str, output: ModelOutput) -> None:
