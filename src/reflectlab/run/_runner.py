@@ -151,9 +151,11 @@ class Runner:
         sem = asyncio.Semaphore(self.config.concurrency)
         plan = []
         for spec in self.config.strategies:
+            label = spec.display()
             params = resolved_params(spec, self.config)  # once per strategy, not per sample
             fn = get_strategy(spec.name, **params)
-            plan.append((spec, params, spec.display(), fn, strategy_info(spec.name).baseline))
+            info = strategy_info(spec.name)
+            plan.append((spec, params, label, fn, info.baseline))
         # ``concurrency`` workers take (strategy, sample) jobs in order from one iterator: the
         # memory of a run is that of the jobs in flight, not one task per job of the run.
         todo = ((step, sample) for step in plan for sample in self.samples)
