@@ -14,6 +14,10 @@ Three lines, one process:
 
 Usage: ``python benchmarks/mock_throughput.py [--samples 2000] [--concurrency 32]
 [--rounds 3] [--cpu 0]``.
+
+Measured 2026-12-02 (load ~2 on 2 cores; calls/s, CPU us per call), before (d042392) and
+after (branch scale): runner fresh 2,854 / 296 -> 3,136 / 243; from cache 4,247 / 189 ->
+5,106 / 166; Model.generate only 5,207 / 148 -> 6,512 / 128 (same code: load noise, ~10 %).
 """
 
 from __future__ import annotations
