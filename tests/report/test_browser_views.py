@@ -279,3 +279,20 @@ async def test_one_sample_of_two_runs_side_by_side(tmp_path: Path, make_run: Any
         await page.js("document.getElementById('trace-filters').scrollIntoView(); true")
         await page.screenshot(tmp_path / "compare-list.png", full_page=False)
         assert page.errors == []
+
+
+async def test_a_trace_beyond_the_report_s_limit_says_it_is_not_embedded(
+    tmp_path: Path, oracle_run: tuple[Store, str]
+) -> None:
+    store, run_id = oracle_run
+    report = write_report(store, run_id, tmp_path / "report.html", max_trace_samples=1)
+    index = report_data(report.read_text("utf-8"))["index"]
+    last = index["samples"][-1][0]
+    assert any(r[7] < 0 for r in index["rows"])
+    async with chromium(tmp_path / "profile") as page:
+        await _open_link(page, report, f"#trace=self_refine/{last}")
+        text = await page.js("document.querySelector('#trace-view').textContent")
+        assert "is not in this report" in text and "--traces all" in text
+        limit = await page.js("document.querySelector('#trace-limit').textContent")
+        assert "first 1 of" in limit
+        assert page.errors == []

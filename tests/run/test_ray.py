@@ -4,6 +4,7 @@ after the driver was killed repeats no finished call."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -229,3 +230,58 @@ def _kill_group(pid: int) -> None:
     """The killed driver's own session: the Ray processes it started, if any outlived it."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
+
+
+def test_resume_on_ray_finishes_the_rest_and_repeats_no_finished_call(
+    local_ray: None, server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``reflectlab resume RUN --executor ray`` on a run that was cut off: the samples whose
+    results were not written run on Ray, their finished calls come from the cache, and every
+    request is paid for once."""
+    from typer.testing import CliRunner
+
+    from reflectlab.cli import app
+
+    db = tmp_path / "r.db"
+    with Store(db) as store:
+        run_id = asyncio.run(start_run(config(server), store))
+        paid = fresh_requests(store, run_id)
+        # The state a kill leaves: odd positions unfinished; of those, self_refine had done
+        # its draft but not its critique and refinement (neither call record nor cache entry).
+        odd = [s.sample_id for s in store.run_samples(run_id) if s.position % 2 == 1]
+        marks = ",".join("?" * len(odd))
+        for table in ("checkpoints", "results"):
+            store.db.execute(f"DELETE FROM {table} WHERE sample_id IN ({marks})", odd)
+        lost = store.db.execute(
+            f"SELECT call_id, request_hash FROM calls WHERE strategy = 'self_refine' "
+            f"AND role != 'draft' AND sample_id IN ({marks})",
+            odd,
+        ).fetchall()
+        assert lost
+        for call_id, key in lost:
+            store.db.execute("DELETE FROM calls WHERE call_id = ?", (call_id,))
+            store.db.execute("DELETE FROM cache WHERE key = ?", (key,))
+        store.set_run_status(run_id, "interrupted")
+        kept = fresh_requests(store, run_id)
+    on_ray: list[str] = []
+    real = RayExecutor.run_strategy
+
+    async def spy(self: RayExecutor, runner: Any, job: Any, fn: Any) -> Any:
+        on_ray.append(job.sample.id)
+        return await real(self, runner, job, fn)
+
+    monkeypatch.setattr(RayExecutor, "run_strategy", spy)
+    result = CliRunner().invoke(
+        app, ["resume", run_id, "--executor", "ray", "--json", "--quiet", "--db", str(db)]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["progress"]["done"] == 20
+    assert sorted(on_ray) == sorted(odd * 2)  # both strategies of each unfinished sample
+    with Store(db) as store:
+        after = fresh_requests(store, run_id)
+        assert store.get_run(run_id).status == "completed"  # type: ignore[union-attr]
+        assert len(store.results(run_id)) == 20
+    # Nothing paid twice; exactly the lost calls were made again, nothing that had finished.
+    assert len(after) == len(set(after)) == len(paid)
+    assert sorted(after) == paid
+    assert len(after) - len(kept) == len(lost)

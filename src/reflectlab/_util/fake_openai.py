@@ -115,6 +115,8 @@ class FakeOpenAI:
     _seen: Counter[str] = field(default_factory=Counter)
     in_flight: int = 0
     max_in_flight: int = 0
+    #: the Authorization header of each request ("" when none), counted
+    authorizations: Counter[str] = field(default_factory=Counter)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -128,6 +130,7 @@ class FakeOpenAI:
     async def _handle(self, request: web.Request) -> web.Response:
         body = json.loads(await request.read())
         self.requests.append(body)
+        self.authorizations[request.headers.get("Authorization", "")] += 1
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

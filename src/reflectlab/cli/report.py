@@ -15,7 +15,9 @@ import typer
 from reflectlab.cli._app import app
 from reflectlab.cli._common import console, err_console, open_store
 from reflectlab.cli._runview import format_elapsed
+from reflectlab.errors import ConfigError
 from reflectlab.report import write_report
+from reflectlab.report._render import MAX_TRACE_SAMPLES
 from reflectlab.run import get_run_or_fail
 
 #: Runs with fewer results render in about a second: no progress output for them.
@@ -61,12 +63,26 @@ def report(
             " runs share and show one sample of both runs side by side.",
         ),
     ] = None,
+    traces: Annotated[
+        str,
+        typer.Option(
+            "--traces",
+            help="Samples whose full traces are embedded: N (the first N by position) or "
+            "all; the trace list always has every result.",
+        ),
+    ] = str(MAX_TRACE_SAMPLES),
     open_browser: Annotated[
         bool, typer.Option("--open", help="Open the report in a web browser, if there is one.")
     ] = False,
 ) -> None:
     """Write the HTML report and trace viewer of a run: summary, plots, paired comparisons
     and every step of every sample. The file works offline; rendering never calls a model."""
+    if traces == "all":
+        limit: int | None = None
+    elif traces.isdigit() and int(traces) >= 0:
+        limit = int(traces)
+    else:
+        raise ConfigError(f"--traces must be a number of samples or all, not {traces!r}")
     store = open_store(db)
     run = get_run_or_fail(store, run_id)
     other = get_run_or_fail(store, compare).run_id if compare else None
@@ -76,6 +92,7 @@ def report(
             run.run_id,
             output or Path(f"reflectlab-report-{run.run_id}.html"),
             compare=other,
+            max_trace_samples=limit,
         )
     size = path.stat().st_size
     console.print(f"wrote {path} ({size / 1_000_000:.1f} MB)")

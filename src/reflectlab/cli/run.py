@@ -149,6 +149,16 @@ def run(
             "requests are balanced, a failing one is taken out and retried later.",
         ),
     ] = None,
+    models_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--models-file",
+            envvar="REFLECTLAB_MODELS_FILE",
+            help="TOML file mapping model names to their endpoints (base URLs, concurrency "
+            "and API-key variable per endpoint, prices); the models it names use those "
+            "endpoints instead of --base-url. Stored with the run.",
+        ),
+    ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", "-n", min=1, help="Only the first N samples.")
     ] = None,
@@ -326,6 +336,8 @@ def run(
     )
     if prompts is not None:
         config = config.with_prompts_file(prompts)
+    if models_file is not None:
+        config = config.with_models_file(models_file)
     config = _llamacpp_options(config, llamacpp_threads, llamacpp_ctx, click_ctx)
     shard_spec = Shard.parse(shard) if shard is not None else None
     runs_on = make_executor(executor, ray_address=ray_address)

@@ -16,6 +16,7 @@ from reflectlab.model._cache import (
 )
 from reflectlab.model._events import call_listener, call_tags, capture_calls, current_tags
 from reflectlab.model._model import Model
+from reflectlab.model._models_file import ModelsFile, load_models_file
 from reflectlab.model._prices import BUILTIN_PRICES, Price, PriceTable
 from reflectlab.model._provider import ModelAPI
 from reflectlab.model._registry import PROVIDERS, get_model, provider_class, split_model_name
@@ -48,6 +49,7 @@ __all__ = [
     "Model",
     "ModelAPI",
     "ModelOutput",
+    "ModelsFile",
     "Price",
     "PriceTable",
     "ProviderResponse",
@@ -60,6 +62,7 @@ __all__ = [
     "capture_calls",
     "current_tags",
     "get_model",
+    "load_models_file",
     "provider_class",
     "request_hash",
     "split_model_name",

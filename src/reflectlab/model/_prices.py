@@ -83,6 +83,10 @@ class PriceTable:
                 table.update_from_file(path)
         return table
 
+    def set(self, model: str, price: Price) -> None:
+        """Price ``model`` (a full ``provider/model`` name) at ``price``."""
+        self._prices[model] = price
+
     def get(self, model: str) -> Price | None:
         return self._prices.get(model)
 

@@ -72,6 +72,9 @@ def get_model(
     the mock's ``outputs``, ...). For ``openai/``, ``base_url`` may name several endpoints of
     the same model (a list, or URLs separated by commas): requests are then balanced between
     them, ``max_connections`` per endpoint (see :mod:`reflectlab.model.providers.balanced`).
+    ``endpoints=[{"base_url": ..., "max_connections": ..., "api_key": ...}, ...]`` gives each
+    endpoint its own options instead (what a models file builds, see
+    :meth:`reflectlab.model.ModelsFile.provider_options`).
     ``cache`` and ``recorder`` are usually a :class:`reflectlab.store.Store`;
     :func:`reflectlab.get_model` wires the default one.
 
@@ -118,6 +121,9 @@ def _provider_api(provider: str, model_name: str, options: dict[str, Any]) -> Mo
     :mod:`reflectlab.model.providers.balanced`. A single URL is passed on unchanged, so its
     cache keys stay what they were."""
     cls = provider_class(provider)
+    endpoints = options.pop("endpoints", None)
+    if endpoints is not None:
+        return _endpoints_api(cls, provider, model_name, options, endpoints)
     base_url = options.get("base_url")
     if base_url is None or (isinstance(base_url, str) and "," not in base_url):
         return cls(model_name, **options)
@@ -131,6 +137,34 @@ def _provider_api(provider: str, model_name: str, options: dict[str, Any]) -> Mo
     if provider != "openai":
         raise ConfigError(f"provider {provider!r} takes one base_url; several are for openai/")
     return BalancedAPI([cls(model_name, **{**options, "base_url": url}) for url in urls])
+
+
+def _endpoints_api(
+    cls: type[ModelAPI],
+    provider: str,
+    model_name: str,
+    options: dict[str, Any],
+    endpoints: Any,
+) -> ModelAPI:
+    """``endpoints=[{"base_url": ..., "max_connections": ..., "api_key": ...}, ...]``: one
+    connection per endpoint, each with its own options over the shared ones (a models file,
+    :mod:`reflectlab.model._models_file`); balanced when there are several."""
+    if not isinstance(endpoints, list | tuple) or not endpoints:
+        raise ConfigError("endpoints must be a non-empty list of provider options")
+    if "base_url" in options:
+        raise ConfigError("give base_url or endpoints, not both")
+    apis = []
+    for ep in endpoints:
+        if not isinstance(ep, dict) or not isinstance(ep.get("base_url"), str):
+            raise ConfigError(f"each endpoint must be a dict with a base_url, not {ep!r}")
+        apis.append(cls(model_name, **{**options, **ep}))
+    if len(apis) == 1:
+        return apis[0]
+    if provider != "openai":
+        raise ConfigError(f"provider {provider!r} takes one endpoint; several are for openai/")
+    from reflectlab.model.providers.balanced import BalancedAPI
+
+    return BalancedAPI(apis)
 
 
 def _retry_policy(

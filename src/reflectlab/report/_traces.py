@@ -22,7 +22,7 @@ import base64
 import gzip
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,10 +37,12 @@ __all__ = [
     "FLAG_ORACLE",
     "FLAG_RIGHT_TO_WRONG",
     "FLAG_WRONG_TO_RIGHT",
+    "IndexOnlyRow",
     "TracePayload",
     "build_trace_payload",
     "decode_block",
     "encode_block",
+    "flag_bits",
     "round_trajectory",
 ]
 
@@ -61,12 +63,33 @@ _TARGET_CHARS = 80
 
 @dataclass(frozen=True)
 class TracePayload:
-    """Encoded blocks for the report: the index and the trace chunks (base64 gzip JSON)."""
+    """Encoded blocks for the report: the index and the trace chunks (base64 gzip JSON).
+    ``n_traced`` of ``n_results`` results have their trace in a chunk; the index lists all."""
 
     index: str
     chunks: list[str]
     n_results: int
     raw_bytes: int
+    n_traced: int = -1
+    traced_samples: int = -1
+    n_samples: int = -1
+
+
+@dataclass(frozen=True)
+class IndexOnlyRow:
+    """A result listed in the index without its trace (beyond the report's trace limit):
+    what the list shows and filters on, read from a few columns."""
+
+    strategy: str
+    sample_id: str
+    trajectory: str
+    final_correct: bool
+    has_answer: bool
+    oracle: bool
+    error: bool
+    final_answer: str | None
+    calls: int
+    tokens: int
 
 
 def encode_block(obj: Any) -> str:
@@ -91,18 +114,31 @@ def round_trajectory(checkpoints: Sequence[CheckpointRecord]) -> str:
 
 
 def _flags(r: ResultRecord, trajectory: str) -> int:
+    return flag_bits(
+        trajectory,
+        correct=r.final_correct,
+        has_answer=r.final_response is not None,
+        oracle=r.oracle_assisted or "oracle" in r.feedback_kinds,
+        error=bool(r.error),
+    )
+
+
+def flag_bits(
+    trajectory: str, *, correct: bool, has_answer: bool, oracle: bool, error: bool
+) -> int:
+    """An index row's ``flags`` (the ``FLAG_*`` bits)."""
     flags = 0
-    if r.final_correct and r.final_response is not None:
+    if correct and has_answer:
         flags |= FLAG_CORRECT
     if "10" in trajectory:
         flags |= FLAG_RIGHT_TO_WRONG
     if "01" in trajectory:
         flags |= FLAG_WRONG_TO_RIGHT
-    if r.oracle_assisted or "oracle" in r.feedback_kinds:
+    if oracle:
         flags |= FLAG_ORACLE
-    if r.final_response is None:
+    if not has_answer:
         flags |= FLAG_NO_ANSWER
-    if r.error:
+    if error:
         flags |= FLAG_ERROR
     return flags
 
@@ -127,12 +163,20 @@ def build_trace_payload(
     strategy_order: Sequence[str],
     *,
     chunk_bytes: int = CHUNK_BYTES,
+    index_only: Iterable[IndexOnlyRow] = (),
 ) -> TracePayload:
     """Encode the index and the trace chunks of one run. Rows are sample-major (a sample's
     strategies side by side) so one chunk answers "how did each strategy do on this item".
     ``calls_of(sample_id)`` gives that sample's logged calls; it is asked one sample at a
-    time, so a large run's call log is never held in memory at once."""
-    strategies = list(dict.fromkeys([*strategy_order, *(r.strategy for r in results)]))
+    time, so a large run's call log is never held in memory at once. ``index_only`` rows
+    (results of samples after those of ``results``) are listed with chunk ``-1``: no trace
+    embedded."""
+    extra = list(index_only)
+    strategies = list(
+        dict.fromkeys(
+            [*strategy_order, *(r.strategy for r in results), *(x.strategy for x in extra)]
+        )
+    )
     s_index = {name: k for k, name in enumerate(strategies)}
     ordered_samples = list(samples)
     known = {s.sample_id for s in ordered_samples}
@@ -188,6 +232,32 @@ def build_trace_payload(
     if chunk.results:
         raw_bytes += chunk.size
         chunks.append(encode_block(chunk.payload()))
+    n_traced = len(rows)
+    traced_samples = len({row[1] for row in rows})
+    for x in extra:
+        if x.sample_id not in i_index:
+            i_index[x.sample_id] = len(ordered_samples)
+            ordered_samples.append(
+                SampleRecord(sample_id=x.sample_id, position=len(ordered_samples), input="")
+            )
+        rows.append(
+            [
+                s_index[x.strategy],
+                i_index[x.sample_id],
+                x.trajectory,
+                flag_bits(
+                    x.trajectory,
+                    correct=x.final_correct,
+                    has_answer=x.has_answer,
+                    oracle=x.oracle,
+                    error=x.error,
+                ),
+                x.final_answer,
+                x.calls,
+                x.tokens,
+                -1,
+            ]
+        )
     index = {
         "v": 1,
         "strategies": strategies,
@@ -203,5 +273,11 @@ def build_trace_payload(
         "chunks": len(chunks),
     }
     return TracePayload(
-        index=encode_block(index), chunks=chunks, n_results=len(rows), raw_bytes=raw_bytes
+        index=encode_block(index),
+        chunks=chunks,
+        n_results=len(rows),
+        raw_bytes=raw_bytes,
+        n_traced=n_traced,
+        traced_samples=traced_samples,
+        n_samples=len({row[1] for row in rows}),
     )

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from reflectlab.errors import ConfigError
+
+if TYPE_CHECKING:
+    from reflectlab.model._models_file import ModelsFile
 
 BaselineMode = Literal["equal-calls", "equal-tokens", "none"]
 
@@ -91,6 +94,12 @@ class RunConfig(BaseModel):
         description="the --config file the run was started with: {'path': ..., 'content': "
         "{...}} as read (flags given beside it override it; the fields above are what ran)",
     )
+    models: dict[str, Any] | None = Field(
+        default=None,
+        description="the --models-file the run was started with, as checked: {'path': ..., "
+        "'models': {name: {endpoints, api_key_env, prices}}}; the models it names are built "
+        "with those endpoints (API keys are read from the environment, never stored)",
+    )
     prompts: str | None = Field(
         default=None,
         description="the --prompts file the run was started with; its tables were applied "
@@ -125,6 +134,22 @@ class RunConfig(BaseModel):
                 )
             specs.append(spec)
         return self.model_copy(update={"strategies": specs, "prompts": str(path)})
+
+    def with_models_file(self, path: str | Path) -> RunConfig:
+        """This config with a models file (see :mod:`reflectlab.model._models_file`) read,
+        checked and stored in it, so a resume reaches the same endpoints."""
+        from reflectlab.model._models_file import load_models_file
+
+        checked = load_models_file(path)
+        return self.model_copy(update={"models": checked.model_dump(mode="json")})
+
+    def models_file(self) -> ModelsFile | None:
+        """The run's models file, or ``None``."""
+        if self.models is None:
+            return None
+        from reflectlab.model._models_file import parse_models
+
+        return parse_models({"models": self.models.get("models")}, str(self.models.get("path")))
 
     def labels(self) -> list[str]:
         labels = [s.display() for s in self.strategies]

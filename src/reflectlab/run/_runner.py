@@ -1,8 +1,9 @@
 """The experiment runner: tasks x strategies x models, concurrent, durable, resumable.
 
-Each (strategy, sample) runs as one asyncio task under a concurrency cap. Every model call is
-committed to the store as it finishes (the store is the cache too), and each finished sample's
-result and scored checkpoints are committed in one transaction. A run stopped by Ctrl-C or
+``concurrency`` asyncio workers take the (strategy, sample) jobs in order, so a run holds
+the jobs in flight, not one task per job. Every model call is committed to the store as it
+finishes (the store is the cache too), and each finished sample's result and scored
+checkpoints are committed in one transaction. A run stopped by Ctrl-C or
 ``kill -9`` resumes with :func:`resume_run`: finished samples are skipped, and an unfinished
 sample re-runs with its finished calls served from the cache — no finished call is repeated.
 """
@@ -17,6 +18,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from reflectlab import __version__
@@ -29,7 +31,7 @@ from reflectlab.errors import (
     StoreError,
 )
 from reflectlab.feedback import no_label_free_check
-from reflectlab.model import CallEvent, Model, get_model
+from reflectlab.model import CallEvent, Model, PriceTable, get_model
 from reflectlab.run._baselines import baseline_label, matched_baselines
 from reflectlab.run._config import RunConfig, StrategySpec
 from reflectlab.run._executors import Executor, LocalExecutor, StrategyJob
@@ -148,7 +150,7 @@ class Runner:
         finished = self.store.finished(self.run_id, with_errors=not self.retry_errors)
         await self.executor.start(self)
         sem = asyncio.Semaphore(self.config.concurrency)
-        jobs = []
+        plan = []
         for spec in self.config.strategies:
             label = spec.display()
             params = resolved_params(spec, self.config)  # once per strategy, not per sample
@@ -156,12 +158,24 @@ class Runner:
             params = await prepare_offline(self, spec, label, params)
             fn = get_strategy(spec.name, **params)
             info = strategy_info(spec.name)
-            for sample in self.samples:
-                jobs.append(
-                    self._job(sem, spec, params, label, fn, info.baseline, sample, finished)
-                )
-        results = await asyncio.gather(*jobs, return_exceptions=True)
-        errors = [r for r in results if isinstance(r, BaseException)]
+            plan.append((spec, params, label, fn, info.baseline))
+        # ``concurrency`` workers take (strategy, sample) jobs in order from one iterator: the
+        # memory of a run is that of the jobs in flight, not one task per job of the run.
+        todo = ((step, sample) for step in plan for sample in self.samples)
+        errors: list[BaseException] = []
+
+        async def worker() -> None:
+            for (spec, params, label, fn, is_baseline), sample in todo:
+                try:
+                    await self._job(sem, spec, params, label, fn, is_baseline, sample, finished)
+                except Exception as exc:  # the others go on, as they did under gather
+                    errors.append(exc)
+                # Yield once per job even when nothing else did (the mock provider, cache
+                # hits): the loop then drops the cancelled deadline timers of finished calls,
+                # which otherwise keep each call's context (and its trace events) alive.
+                await asyncio.sleep(0)
+
+        await asyncio.gather(*(worker() for _ in range(self.config.concurrency)))
         if errors:  # a bug outranks an expected error: raise it first
             raise next((e for e in errors if not isinstance(e, ReflectlabError)), errors[0])
         if self.abort is not None:
@@ -384,11 +398,14 @@ class Runner:
         a resume counts as that call. Any other hit (e.g. self_refine's first draft, which is
         the very request ``direct`` made) is a cache hit: the server never saw it twice.
         """
+        # This record's own fresh calls; the keys name the record, so no other record of
+        # this run can hit them (a run-wide set would only grow with every call).
+        paid: set[tuple[str, str, str]] = set()
         for e in events:
             if e.error is not None:
                 continue
             key = (record.strategy, record.sample_id, e.request_hash)
-            if e.from_cache and key not in self._fresh:
+            if e.from_cache and key not in self._fresh and key not in paid:
                 record.cache_hits += 1
                 continue
             record.calls += 1
@@ -397,16 +414,23 @@ class Runner:
             record.cached_tokens += e.usage.cached_tokens
             record.cost_usd += e.usage.cost_usd
             if not e.from_cache:
-                self._fresh.add(key)
+                paid.add(key)
 
 
 def make_model(config: RunConfig, name: str, store: Store | None) -> Model:
     """A model of the run: the run's base URL, timeouts and retries, the store as cache and
     call log (``store=None``: only to validate the name and options before a run exists)."""
     options: dict[str, Any] = {}
-    if config.base_url and name.startswith("openai/"):
+    models = config.models_file()
+    named = models.provider_options(name, concurrency=config.concurrency) if models else {}
+    if named:  # a models file's endpoints, each with its own limit and key
+        options.update(named)
+        entry = models.entry(name) if models else None
+        if models and entry is not None and entry.prices is not None:
+            options["prices"] = models.add_prices(PriceTable.with_user_prices())
+    elif config.base_url and name.startswith("openai/"):
         options["base_url"] = config.base_url
-    if not name.startswith("mock/"):
+    if not name.startswith("mock/") and not named:
         options["max_connections"] = config.concurrency
     for key in ("timeout_s", "connect_timeout_s", "max_retries"):
         if getattr(config, key) is not None:
@@ -604,14 +628,19 @@ async def resume_run(
     on_start: Callable[[RunRecord], None] | None = None,
     retry_errors: bool = True,
     executor: Executor | None = None,
+    models_file: str | Path | None = None,
 ) -> str:
     """Continue a run: skip finished samples, reuse finished calls, and (unless
     ``retry_errors=False``) run errored samples again. Refused with
-    :class:`~reflectlab.errors.RunLockedError` while another live process runs it."""
+    :class:`~reflectlab.errors.RunLockedError` while another live process runs it.
+    ``models_file``: reach the models through this file's endpoints instead of the stored
+    ones (only where they are served from; the stored configuration is kept)."""
     run = store.get_run(run_id)
     if run is None:
         raise ConfigError(f"no run {run_id!r} in {store.path} (see `reflectlab runs`)")
     config = RunConfig.model_validate(run.config)
+    if models_file is not None:
+        config = config.with_models_file(models_file)
     task, samples = load_task(config)
     validate_plan(config, task)
     shard = recorded_shard(run.versions)

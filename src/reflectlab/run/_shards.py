@@ -34,7 +34,14 @@ from reflectlab.store._merge import MergedPart, copy_run_rows, write_merged_run
 
 #: Settings that change how a run talks to its servers, not what it computes: shards may
 #: differ in them (each array job may have its own server).
-TRANSPORT_FIELDS = ("base_url", "concurrency", "timeout_s", "connect_timeout_s", "max_retries")
+TRANSPORT_FIELDS = (
+    "base_url",
+    "models",
+    "concurrency",
+    "timeout_s",
+    "connect_timeout_s",
+    "max_retries",
+)
 
 
 class Shard(BaseModel):
@@ -232,8 +239,8 @@ def _check_same(
         raise ConfigError(
             f"cannot merge run {run_id} from {entry['first']} with {where}: their "
             f"configurations differ in {', '.join(diff)}; shards of one run must be started "
-            "with the same options (only --base-url, --concurrency, timeouts and retries may "
-            "differ)"
+            "with the same options (only --base-url, --models-file, --concurrency, timeouts "
+            "and retries may differ)"
         )
     vdiff = _differences(entry["versions"], versions)
     if vdiff:

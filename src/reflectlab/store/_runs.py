@@ -10,7 +10,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
@@ -82,14 +82,7 @@ class ResultRecord(BaseModel):
     def error_kind(self) -> str | None:
         """What made this sample error, or ``None`` if it ran to its end. Results stored
         before the kind was recorded fall back on their stop reason."""
-        kind = self.detail.get("error_kind")
-        if kind is None and self.error is not None and self.stop_reason in _ERROR_STOPS:
-            kind = (
-                self.error.split(":", 1)[0]
-                if self.stop_reason == "model_error"
-                else (self.stop_reason)
-            )
-        return None if kind is None else str(kind)
+        return error_kind(self.detail.get("error_kind"), self.error, self.stop_reason)
 
     @property
     def errored(self) -> bool:
@@ -105,6 +98,24 @@ class SampleRecord(BaseModel):
 
 
 _ERROR_STOPS = ("model_error", "strategy_error", "sandbox_error")
+
+
+def error_kind(recorded: Any, error: str | None, stop_reason: str) -> str | None:
+    """A result's error kind: the one recorded in its detail, else (results stored before it
+    was) one read from its stop reason and error."""
+    kind = recorded
+    if kind is None and error is not None and stop_reason in _ERROR_STOPS:
+        kind = error.split(":", 1)[0] if stop_reason == "model_error" else stop_reason
+    return None if kind is None else str(kind)
+
+
+#: The columns :meth:`RunTables.outcome_rows` yields, in order.
+OUTCOME_COLUMNS = (
+    "strategy", "sample_id", "correct_by_round", "final_correct", "has_answer", "calls",
+    "cache_hits", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_usd", "wall_s",
+    "feedback_kinds", "oracle_assisted", "stop_reason", "error", "error_kind", "scored",
+    "baseline_of", "budget_mode",
+)  # fmt: skip
 _RUN_COLS = (
     "run_id, created_at, updated_at, status, task, model, strategies, n_samples, n_expected, "
     "config_json, versions_json, error"
@@ -282,20 +293,30 @@ class RunTables:
         with_checkpoints: bool = True,
         strategy: str | None = None,
         sample_id: str | None = None,
+        first_samples: int | None = None,
     ) -> list[ResultRecord]:
+        """Results (with their checkpoints unless told not to), by strategy then sample
+        position; only one strategy's, one sample's, or those of the ``first_samples``
+        samples by position, if given."""
         cols = (
             "run_id, strategy, sample_id, baseline_of, budget_mode, final_response, "
             "final_correct, final_answer, final_reason, stop_reason, error, oracle_assisted, "
             "feedback_kinds, calls, cache_hits, prompt_tokens, completion_tokens, "
             "cached_tokens, cost_usd, wall_s, detail_json, finished_at"
         )
-        where, params = "run_id = ?", [run_id]
+        where, params = "run_id = ?", list[Any]([run_id])
         if strategy is not None:
             where += " AND strategy = ?"
             params.append(strategy)
         if sample_id is not None:
             where += " AND sample_id = ?"
             params.append(sample_id)
+        if first_samples is not None:
+            where += (
+                " AND sample_id IN (SELECT sample_id FROM samples WHERE run_id = ? "
+                "AND position < ?)"
+            )
+            params += [run_id, first_samples]
         out: list[ResultRecord] = []
         for row in self.db.execute(
             f"SELECT {cols} FROM results r WHERE {where} ORDER BY strategy, "
@@ -309,11 +330,18 @@ class RunTables:
             out.append(ResultRecord.model_validate(values))
         if with_checkpoints:
             by_key = {(r.strategy, r.sample_id): r for r in out}
+            cp_where, cp_params = "run_id = ?", list[Any]([run_id])
+            if first_samples is not None:
+                cp_where += (
+                    " AND sample_id IN (SELECT sample_id FROM samples WHERE run_id = ? "
+                    "AND position < ?)"
+                )
+                cp_params += [run_id, first_samples]
             for row in self.db.execute(
                 "SELECT strategy, sample_id, idx, round, response, correct, score, answer, "
-                "reason, note, calls, tokens FROM checkpoints WHERE run_id = ? "
+                f"reason, note, calls, tokens FROM checkpoints WHERE {cp_where} "
                 "ORDER BY strategy, sample_id, idx",
-                (run_id,),
+                cp_params,
             ):
                 res = by_key.get((row[0], row[1]))
                 if res is not None:
@@ -332,6 +360,53 @@ class RunTables:
                         )
                     )
         return out
+
+    def outcome_rows(self, run_id: str) -> Iterator[tuple[Any, ...]]:
+        """What a summary needs of each result (:data:`OUTCOME_COLUMNS`), in the order of
+        :meth:`results`, without reading responses, details or checkpoint texts: a run of
+        100,000 samples is summarised from a few columns, not from whole records.
+        ``correct_by_round`` is the correctness of the last checkpoint of each round."""
+        rounds: dict[tuple[str, str], dict[int, bool]] = {}
+        for strategy, sample_id, rnd, correct in self.db.execute(
+            "SELECT strategy, sample_id, round, correct FROM checkpoints WHERE run_id = ? "
+            "ORDER BY strategy, sample_id, idx",
+            (run_id,),
+        ):
+            rounds.setdefault((strategy, sample_id), {})[rnd] = bool(correct)
+        kinds: dict[str, list[str]] = {}  # the few distinct feedback_kinds texts, parsed once
+        # Each row's texts are new objects; strategy names and stop reasons repeat, keep one.
+        same: dict[str, str] = {}
+        for row in self.db.execute(
+            "SELECT r.strategy, r.sample_id, r.final_correct, r.final_response IS NOT NULL, "
+            "r.calls, r.cache_hits, r.prompt_tokens, r.completion_tokens, r.cached_tokens, "
+            "r.cost_usd, r.wall_s, r.feedback_kinds, r.oracle_assisted, r.stop_reason, "
+            "r.error, json_extract(r.detail_json, '$.error_kind'), "
+            "json_extract(r.detail_json, '$.unscored'), r.baseline_of, r.budget_mode "
+            "FROM results r LEFT JOIN samples s "
+            "ON s.run_id = r.run_id AND s.sample_id = r.sample_id "
+            "WHERE r.run_id = ? ORDER BY r.strategy, s.position",
+            (run_id,),
+        ):
+            by_round = rounds.pop((row[0], row[1]), {})
+            text = row[11]
+            if text not in kinds:
+                kinds[text] = json.loads(text)
+            yield (
+                same.setdefault(row[0], row[0]),
+                row[1],
+                [by_round[k] for k in sorted(by_round)],
+                bool(row[2]),
+                bool(row[3]),
+                *row[4:11],
+                list(kinds[text]),
+                bool(row[12]),
+                same.setdefault(row[13], row[13]),
+                row[14],
+                error_kind(row[15], row[14], row[13]),
+                not row[16],
+                row[17],
+                row[18],
+            )
 
     def fresh_calls(self, run_id: str) -> set[tuple[str, str, str]]:
         """(strategy, sample_id, request_hash) of every call this run paid for. After a resume,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -69,6 +70,7 @@ def count_tokens(text: str) -> int:
 class MockAPI(ModelAPI):
     provider: ClassVar[str] = "mock"
     local: ClassVar[bool] = True
+    KEEP_REQUESTS: ClassVar[int] = 10_000
 
     def __init__(
         self,
@@ -91,7 +93,8 @@ class MockAPI(ModelAPI):
         self.cycle = cycle
         self.cached_tokens = cached_tokens
         self.calls = 0
-        self.requests: list[MockRequest] = []
+        #: the most recent requests, up to ``KEEP_REQUESTS`` (a long run must not keep all)
+        self.requests: deque[MockRequest] = deque(maxlen=self.KEEP_REQUESTS)
 
     async def _one(self, request: MockRequest) -> MockReply:
         script = self.outputs

@@ -189,6 +189,11 @@
   var other = null;          // {info, index, byKey: "strategy\nsample id" -> row, chunks: {}}
   var sideBySide = false;
 
+  var TRACE_LIMIT_NOTE = (function () {
+    var node = document.getElementById("trace-limit");
+    return node ? node.getAttribute("data-what") : "";
+  })();
+
   function chunk(n) {
     if (!chunkCache[n]) chunkCache[n] = decodeBlock("trace-chunk-" + n);
     return chunkCache[n];
@@ -366,6 +371,17 @@
     });
     var x = row(r);
     var y = sideBySide ? otherRow(x) : null;
+    if (x.chunk < 0) {  // beyond the report's trace limit: listed, but its steps are not here
+      var none = $("trace-view");
+      none.hidden = false;
+      none.textContent = "";
+      none.appendChild(el("p", { class: "hint" }, "The trace of " + index.strategies[x.s] + " on "
+        + index.samples[x.i][0] + " is not in this report: it embeds the traces of the first "
+        + TRACE_LIMIT_NOTE + ". Render it with `reflectlab report RUN --traces all`, or read the "
+        + "calls with `reflectlab export RUN --what calls`."));
+      window.reflectlab.pending = Promise.resolve();
+      return window.reflectlab.pending;
+    }
     var promise = Promise.all([chunk(x.chunk), y ? otherChunk(y.chunk) : null]).then(function (got) {
       renderTrace(x, got[0], y, got[1]);
       var id = index.samples[x.i][0];
