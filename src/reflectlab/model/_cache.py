@@ -83,7 +83,9 @@ class AsyncCachingRecorder(Protocol):
 
 def usable(output: ModelOutput) -> bool:
     """Whether a cached reply may be served: it has choices and none is empty or blank."""
-    return bool(output.choices) and all(c.strip() for c in output.choices)
+    # ``not c.isspace()`` is ``c.strip() != ''`` for a non-empty string (the same Unicode
+    # whitespace), without copying a long reply.
+    return bool(output.choices) and all(c and not c.isspace() for c in output.choices)
 
 
 class MemoryCache:

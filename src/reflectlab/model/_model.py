@@ -269,7 +269,7 @@ class Model:
                 base_url=url,
             )
         for i, text in enumerate(response.choices):
-            if not text.strip():
+            if not text or text.isspace():  # what strip() would empty, without a copy
                 reason = response.finish_reasons[i] if i < len(response.finish_reasons) else None
                 what = "empty" if not text else "only whitespace"
                 raise EmptyCompletionError(

@@ -131,7 +131,7 @@ def parse_choices(data: object) -> tuple[list[str], list[str | None]]:
             content = message["refusal"]  # a refusal is the model's answer, not an empty one
         if content is not None and not isinstance(content, str):
             raise InvalidResponseError(f"choice {i} content is {content!r:.200}, not a string")
-        if not content or not content.strip():
+        if not content or content.isspace():
             extra = ", tool_calls only" if message.get("tool_calls") else ""
             what = "null" if content is None else "empty" if not content else "only whitespace"
             raise EmptyCompletionError(
