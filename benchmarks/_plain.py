@@ -1,4 +1,5 @@
-"""The reference every overhead benchmark compares with: a plain asyncio + aiohttp client.
+"""The references the overhead benchmarks compare with: a plain asyncio + aiohttp client, and
+the model layer alone.
 
 It makes the self-refine workload's calls the way a hand-written client would: one
 ``aiohttp.ClientSession`` (pool sized to the concurrency), ``calls`` sequential chat requests per
@@ -13,6 +14,8 @@ import json
 import time
 
 import aiohttp
+
+from reflectlab.model import Model
 
 
 async def drive_plain(
@@ -37,3 +40,21 @@ async def drive_plain(
         cpu0, t0 = time.process_time(), time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(samples)))
         return time.perf_counter() - t0, time.process_time() - cpu0
+
+
+async def drive_model(
+    model: Model, samples: int, concurrency: int, calls: int
+) -> tuple[float, float]:
+    """The same calls through ``Model.generate`` alone (no runner, strategy or result):
+    ``calls`` sequential calls per sample, ``concurrency`` samples at a time. Returns (wall
+    seconds, CPU seconds of this process)."""
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> None:
+        async with sem:
+            for k in range(calls):
+                await model.generate(f"sample {i} call {k}")
+
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(samples)))
+    return time.perf_counter() - t0, time.process_time() - cpu0

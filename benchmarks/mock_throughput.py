@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _plain import drive_model
+
 from reflectlab.model import get_model
 from reflectlab.run import RunConfig, StrategySpec, start_run
 from reflectlab.store import Store
@@ -67,16 +69,7 @@ async def model_layer_only(db: str, samples: int, calls: int, concurrency: int) 
     """CPU seconds of ``samples`` x ``calls`` fresh calls through Model.generate alone."""
     store = Store(db)
     model = get_model("mock/bench", cache=store, recorder=store)
-    sem = asyncio.Semaphore(concurrency)
-
-    async def one(i: int) -> None:
-        async with sem:
-            for k in range(calls):
-                await model.generate(f"model-layer sample {i} call {k}")
-
-    cpu0 = time.process_time()
-    await asyncio.gather(*(one(i) for i in range(samples)))
-    cpu = time.process_time() - cpu0
+    _, cpu = await drive_model(model, samples, concurrency, calls)
     store.close()
     return cpu
 

@@ -37,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _plain import drive_plain
+from _plain import drive_model, drive_plain
 
 from reflectlab._util.fake_openai import fake_server_process
 
@@ -65,18 +65,10 @@ async def model_layer_only(
     from reflectlab.model import get_model
 
     model = get_model("openai/fake", base_url=base_url, max_connections=concurrency)
-    sem = asyncio.Semaphore(concurrency)
-
-    async def one(i: int) -> None:
-        async with sem:
-            for k in range(calls):
-                await model.generate(f"sample {i} call {k}")
-
-    cpu0, t0 = time.process_time(), time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(samples)))
-    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    await model.aclose()
-    return wall, cpu
+    try:
+        return await drive_model(model, samples, concurrency, calls)
+    finally:
+        await model.aclose()
 
 
 def cli_run(
