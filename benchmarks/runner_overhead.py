@@ -21,6 +21,16 @@ plain client's, run by run.
 Usage: ``python benchmarks/runner_overhead.py [--samples 200] [--concurrency 32]``; also
 ``--samples 1000 --concurrency 128``. Targets (issue 12): <= 0.4 ms CPU per call and >= 0.95
 of the plain client's efficiency, at 32 and 128 in flight.
+
+Measured 2026-12-02 on the 2-core machine (load 1.4-3.6, a model run paused meanwhile):
+
+- 200 samples, 32 in flight: plain 0.79 (0.26 ms/call), reflectlab 0.78 (0.78 ms/call
+  marginal), Model.generate alone 0.80 (0.35 ms/call); reflectlab / plain 0.95-0.99 run by run
+  (0.66-0.87 at the start of the day, before group commit, in-flight de-duplication and the
+  scipy-free summary).
+- 1000 samples, 128 in flight: plain 0.88 (0.23 ms/call), reflectlab 0.55-0.59 (0.64 ms/call),
+  Model.generate alone 0.84-0.87 (0.30-0.34): reflectlab / plain 0.63-0.67. Here the event
+  loop is CPU-bound (2,560 calls/s ideal x 0.64 ms > one core): what is left is CPU per call.
 """
 
 from __future__ import annotations
