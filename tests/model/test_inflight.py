@@ -10,12 +10,13 @@ never touching the leader.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from reflectlab.errors import ProviderUnavailableError
-from reflectlab.model import MemoryCache, RetryPolicy, get_model
+from reflectlab.model import MemoryCache, ModelOutput, RetryPolicy, get_model
 from reflectlab.model.providers.mock import MockRequest
 from reflectlab.store import Store
 
@@ -111,3 +112,26 @@ async def test_without_a_cache_nothing_is_shared() -> None:
     script.release.set()
     await asyncio.gather(*tasks)
     assert script.calls == 3
+
+
+@dataclasses.dataclass
+class DictCache:
+    """A user's cache written as a dataclass: equal-comparable, so unhashable."""
+
+    entries: dict[str, ModelOutput] = dataclasses.field(default_factory=dict)
+
+    def cache_get(self, key: str) -> ModelOutput | None:
+        return self.entries.get(key)
+
+    def cache_put(self, key: str, output: ModelOutput) -> None:
+        self.entries[key] = output
+
+
+async def test_an_unhashable_cache_still_shares_identical_requests() -> None:
+    script = Slow()
+    model = get_model("mock/m", outputs=script, cache=DictCache())
+    tasks = [asyncio.create_task(model.generate("q")) for _ in range(3)]
+    await asyncio.sleep(0.02)
+    script.release.set()
+    outs = await asyncio.gather(*tasks)
+    assert script.calls == 1 and sum(o.from_cache for o in outs) == 2

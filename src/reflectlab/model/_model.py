@@ -78,6 +78,7 @@ class Model:
         self.prices = prices or PriceTable.with_user_prices()
         self.config = config or GenerateConfig()
         self._slots: dict[int, asyncio.Semaphore] = {}
+        self._inflight_own: _Table = {}
 
     @property
     def name(self) -> str:
@@ -128,7 +129,7 @@ class Model:
         start = time.perf_counter()
         leader: asyncio.Future[ModelOutput] | None = None
         if use_cache and self.cache is not None:
-            inflight = _inflight(self.cache)
+            inflight = _inflight(self.cache, self._inflight_own)
             while True:
                 hit = self.cache.cache_get(key)
                 if hit is not None and usable(hit):
@@ -149,8 +150,8 @@ class Model:
             return output
         finally:
             if leader is not None:
-                if _inflight(self.cache).get(key) is leader:
-                    del _inflight(self.cache)[key]
+                if inflight.get(key) is leader:
+                    del inflight[key]
                 if not leader.done():
                     leader.cancel()  # failed or cancelled: a waiter makes its own call
 
@@ -306,14 +307,19 @@ class Model:
 
 
 # Identical requests in flight, per cache (its keys are the requests) and event loop.
-_INFLIGHT: weakref.WeakKeyDictionary[object, dict[tuple[int, str], asyncio.Future[ModelOutput]]]
-_INFLIGHT = weakref.WeakKeyDictionary()
+_Table = dict[tuple[int, str], "asyncio.Future[ModelOutput]"]
+_INFLIGHT: weakref.WeakKeyDictionary[object, _Table] = weakref.WeakKeyDictionary()
 
 
-def _inflight(cache: object) -> _LoopView:
-    table = _INFLIGHT.get(cache)
-    if table is None:
-        table = _INFLIGHT[cache] = {}
+def _inflight(cache: object, own: _Table) -> _LoopView:
+    """The table shared by every model on ``cache``; ``own`` (the model's) for a cache that
+    cannot key a weak dictionary (unhashable, e.g. a dataclass, or without weak references)."""
+    try:
+        table = _INFLIGHT.get(cache)
+        if table is None:
+            table = _INFLIGHT[cache] = {}
+    except TypeError:
+        table = own
     return _LoopView(table, id(asyncio.get_running_loop()))
 
 
@@ -322,7 +328,7 @@ class _LoopView:
 
     __slots__ = ("loop", "table")
 
-    def __init__(self, table: dict[tuple[int, str], asyncio.Future[ModelOutput]], loop: int):
+    def __init__(self, table: _Table, loop: int):
         self.table, self.loop = table, loop
 
     def get(self, key: str) -> asyncio.Future[ModelOutput] | None:
