@@ -68,6 +68,26 @@ def test_calls_per_sample_counts_rounds_and_matched_baselines() -> None:
     assert with_baselines > 1 + 3  # self_refine's compute-matched baselines cost calls too
 
 
+@pytest.mark.parametrize(
+    ("spec", "calls"),
+    [
+        ("self_correct", 1 + 2 * 2),  # its own rounds=2, not the run's --max-rounds 3
+        ("self_correct:rounds=3", 1 + 2 * 3),
+        ("self_refine:max_rounds=1", 1 + 2 * 1),
+        ("self_consistency:n=7", 7),
+        ("best_of_n", 5 * 2),  # a judge score per candidate
+        ("best_of_n:selector=tool", 5),
+        ("debate", 3 * (2 + 1)),  # every agent answers, then again each round
+    ],
+)
+def test_calls_per_sample_reads_the_strategy_s_own_parameters(spec: str, calls: int) -> None:
+    # The counts a mock run of each makes (checked by hand: debate 9, best_of_n 10, ...).
+    config = RunConfig(
+        task="arith", model="mock/x", strategies=[StrategySpec.parse(spec)], baselines="none"
+    )
+    assert _calls_per_sample(config) == calls
+
+
 def test_estimate_bounds() -> None:
     low, high = estimate_seconds(100, 400, 100.0)
     assert (low, high) == pytest.approx((176.0, 396.0))
@@ -99,4 +119,36 @@ def test_generation_speed_per_model_from_fresh_calls(tmp_path: Path) -> None:
         "mock/echo": pytest.approx(10.0),
     }
     assert store.generation_tok_s("other") == {}
+    store.close()
+
+
+@pytest.mark.parametrize("rounds", [1, 2])
+async def test_no_strategy_makes_more_calls_than_its_count_says(
+    tmp_path: Path, rounds: int
+) -> None:
+    """The estimate's per-strategy counts are upper bounds of what a run really sends (the
+    mock never says "correct", so reflection runs every round)."""
+    from reflectlab.run import start_run
+    from reflectlab.run._runner import resolved_params
+    from reflectlab.strategy import list_strategies, strategy_info
+
+    skip = {"rot", "dual_model", "mad"}  # a training split / a critic model of their own
+    specs = [StrategySpec(name=s.name) for s in list_strategies() if s.name not in skip]
+    config = RunConfig(
+        task="arith",
+        model="mock/x",
+        limit=2,
+        max_rounds=rounds,
+        baselines="none",
+        strategies=specs,
+    )
+    store = Store(tmp_path / "r.db")
+    run_id = await start_run(config, store)
+    over = []
+    for r in store.results(run_id, with_checkpoints=False):
+        spec = StrategySpec.parse(r.strategy)
+        bound = strategy_info(spec.name).max_calls(resolved_params(spec, config))
+        if r.calls + r.cache_hits > bound:
+            over.append((r.strategy, r.calls + r.cache_hits, bound))
+    assert not over
     store.close()

@@ -540,18 +540,16 @@ def _minutes(seconds: float) -> str:
 
 
 def _calls_per_sample(config: RunConfig) -> int:
-    """Model calls one sample costs at most: 1 for a baseline, ``1 + 2 * rounds`` for a
-    reflection strategy (draft, then critique and refine per round), as many again for each
-    of its compute-matched baselines."""
+    """Model calls one sample costs at most: each strategy's own count from its resolved
+    parameters (:meth:`StrategyInfo.max_calls`), and as many again for each compute-matched
+    baseline of a reflection strategy."""
     reflection = sum(not strategy_info(s.name).baseline for s in config.strategies)
     extra = (_jobs_per_sample(config) - len(config.strategies)) // max(reflection, 1)
     total = 0
     for spec in config.strategies:
-        if strategy_info(spec.name).baseline:
-            total += 1
-            continue
-        rounds = int(resolved_params(spec, config).get("max_rounds", config.max_rounds))
-        total += (1 + 2 * rounds) * (1 + extra)
+        info = strategy_info(spec.name)
+        calls = info.max_calls(resolved_params(spec, config))
+        total += calls if info.baseline else calls * (1 + extra)
     return max(total, 1)
 
 

@@ -27,6 +27,8 @@ Factory = Callable[..., StrategyFn]
 F = TypeVar("F", bound=Factory)
 #: Given a strategy's resolved parameters: does it ask for the task's label-free check?
 UsesTaskCheck = Callable[[dict[str, Any]], bool]
+#: Model calls one sample costs at most, from the resolved parameters.
+CallCount = Callable[[dict[str, Any]], int]
 
 
 def _default_uses_task_check(params: dict[str, Any]) -> bool:
@@ -48,6 +50,19 @@ class StrategyInfo:
     uses_task_check: UsesTaskCheck = _default_uses_task_check
     #: Work done once per run on the task's training split, before any test sample.
     offline: OfflineStage | None = None
+    #: The model calls one sample costs at most, from the resolved parameters (for duration
+    #: estimates); ``None``: 1 for a baseline, ``1 + 2 * rounds`` for a reflection strategy.
+    calls: CallCount | None = None
+
+    def max_calls(self, params: dict[str, Any]) -> int:
+        """Model calls one sample costs at most with these resolved parameters (an offline
+        stage is not a per-sample cost and is not counted)."""
+        if self.calls is not None:
+            return max(1, self.calls(params))
+        if self.baseline:
+            return 1
+        rounds = params.get("max_rounds", params.get("rounds", 3))
+        return 1 + 2 * int(rounds)
 
     def needs_training(self, params: dict[str, Any]) -> bool:
         """Whether, with these resolved parameters, the strategy runs an offline stage (and so
@@ -163,6 +178,7 @@ def strategy(
     baseline: bool = False,
     uses_task_check: UsesTaskCheck | None = None,
     offline: OfflineStage | None = None,
+    calls: CallCount | None = None,
 ) -> Callable[[F], F]:
     """Register a strategy factory. ``feedback`` lists the feedback kinds it can use.
 
@@ -171,7 +187,9 @@ def strategy(
     ``uses_task_check`` says, from the resolved parameters, whether the strategy will ask the
     task's label-free check (default: ``feedback`` or ``selector`` is ``"tool"``), so a run on a
     task without one is refused up front. ``offline``: a stage run once per run on the task's
-    training split (see :mod:`reflectlab.strategy._offline`)."""
+    training split (see :mod:`reflectlab.strategy._offline`). ``calls``: the model calls one
+    sample costs at most, from the resolved parameters, where the default (1 for a baseline,
+    ``1 + 2 * rounds`` otherwise) is wrong for it."""
     for kind in feedback:
         if kind not in FEEDBACK_KINDS:
             raise ConfigError(f"unknown feedback kind {kind!r}")
@@ -195,6 +213,7 @@ def strategy(
             schema=_schema(key, factory),
             uses_task_check=uses_task_check or _default_uses_task_check,
             offline=offline,
+            calls=calls,
         )
         return factory
 

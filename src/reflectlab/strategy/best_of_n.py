@@ -81,6 +81,7 @@ def parse_score(text: str) -> float | None:
     year=2021,
     feedback=("intrinsic", "critic", "tool", "oracle"),
     baseline=True,
+    calls=lambda p: p["n"] * (2 if p["selector"] == "judge" else 1),  # a judge call each
 )
 def best_of_n(
     n: Count = 5, temperature: Temperature = 0.7, selector: Selector = "judge"

@@ -117,6 +117,7 @@ def count_yes(assessment: str) -> int | None:
     "Argumentative Querying",
     year=2024,
     feedback=("intrinsic",),
+    calls=lambda p: 2 * (1 + p["max_resamples"]) + 1,  # plan + questions per try, answer
 )
 def cqot(
     threshold: Annotated[int, Field(ge=1, le=8)] = 7,

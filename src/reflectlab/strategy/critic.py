@@ -101,6 +101,8 @@ CORRECT_PROMPT = (
     year=2023,
     feedback=("tool", "intrinsic"),
     uses_task_check=lambda p: bool(p.get("use_tool")) and p.get("tool") == "check",
+    # draft; per round a checking program (the python tool), the critique, the correction
+    calls=lambda p: 1 + (3 if p["use_tool"] and p["tool"] == "python" else 2) * p["max_rounds"],
 )
 def critic(
     max_rounds: Rounds = 3,

@@ -51,6 +51,7 @@ SELF_CHECK_PROMPT = (
     ),
     year=2023,
     feedback=("intrinsic",),
+    calls=lambda p: p["agents"] * (p["rounds"] + 1),  # every agent answers, then each round
 )
 def debate(agents: Count = 3, rounds: Rounds = 2, temperature: Temperature = 1.0) -> StrategyFn:
     """N agents answer, then repeatedly update given the others' answers; majority wins."""

@@ -103,6 +103,7 @@ def parse_constraint_verdict(text: str) -> Verdict:
     ),
     year=2024,
     feedback=("intrinsic", "critic", "tool", "oracle"),
+    calls=lambda p: 2 + 2 * p["max_rounds"],
 )
 def decrim(
     max_rounds: Rounds = 3, feedback: FeedbackKind = "intrinsic", max_constraints: Count = 10

@@ -139,6 +139,7 @@ def parse_decision(text: str) -> Literal["stop", "refresh"] | None:
     "Reflection Capabilities via Dynamic-Meta Instruction",
     year=2025,
     feedback=("intrinsic",),
+    calls=lambda p: 2 + 3 * p["max_rounds"],
 )
 def iort(
     max_rounds: Annotated[int, Field(ge=1, le=10)] = 4, temperature: Temperature = 0.3

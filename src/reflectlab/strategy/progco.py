@@ -196,6 +196,7 @@ def key_points(reply: str) -> str:
     paper="Song et al., ProgCo: Program Helps Self-Correction of Large Language Models",
     year=2025,
     feedback=("tool",),
+    calls=lambda p: 2 + 4 * p["max_rounds"],
 )
 def progco(
     max_rounds: Rounds = 3, dual_reflection: bool | None = None, timeout_s: Seconds = 10.0

@@ -91,6 +91,7 @@ def trial_prompt(task_prompt: str, memory: list[str], header: str = REFLECTION_H
     paper="Shinn et al., Reflexion: Language Agents with Verbal Reinforcement Learning",
     year=2023,
     feedback=("intrinsic", "critic", "tool", "oracle"),
+    calls=lambda p: 1 + 3 * p["max_rounds"],  # attempt; evaluate, reflect, retry
 )
 def reflexion(
     max_rounds: Rounds = 3,

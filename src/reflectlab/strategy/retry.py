@@ -91,6 +91,7 @@ async def verify_answer(
     year=2023,
     feedback=("intrinsic", "critic", "tool", "oracle"),
     baseline=True,
+    calls=lambda p: 1 + 2 * p["max_rounds"],  # attempt, then verdict and retry a round
 )
 def retry(
     max_rounds: Rounds = 3, feedback: FeedbackKind = "intrinsic", temperature: Temperature = 0.7

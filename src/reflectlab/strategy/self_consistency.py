@@ -21,6 +21,7 @@ from reflectlab.strategy.cot import COT_SUFFIX
     paper="Wang et al., Self-Consistency Improves Chain of Thought Reasoning in Language Models",
     year=2022,
     baseline=True,
+    calls=lambda p: p["n"],
 )
 def self_consistency(n: Count = 5, temperature: Temperature = 0.7, cot: bool = True) -> StrategyFn:
     """Majority vote over n sampled answers (normalised by the task's extractor)."""

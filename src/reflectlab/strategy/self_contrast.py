@@ -92,12 +92,20 @@ DEFAULT_PERSPECTIVES = (
 )
 
 
+def _max_calls(p: dict[str, Any]) -> int:
+    """Perspectives, one answer each, the contrasts, the checklist, one revision each."""
+    n, k = int(p["perspectives"]), min(int(p["perspectives"]), int(p["max_selected"]))
+    contrasts = k * (k - 1) // 2 if p["contrast"] == "pairwise" else 1
+    return 1 + n + contrasts + 1 + k
+
+
 @strategy(
     paper=(
         "Zhang et al., Self-Contrast: Better Reflection Through Inconsistent Solving Perspectives"
     ),
     year=2024,
     feedback=("intrinsic",),
+    calls=_max_calls,
 )
 def self_contrast(
     perspectives: Count = 3,
