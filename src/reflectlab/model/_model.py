@@ -42,11 +42,14 @@ from reflectlab.model._types import (
 class Model:
     """A model facade over one provider connection.
 
-    ``generate`` does, in order: cache lookup -> concurrency slot (per provider connection) ->
-    retries with exponential backoff and jitter, within the policy's deadline -> provider call
-    -> reply check -> usage and cost -> cache entry and call record (one transaction when the
-    cache is also the recorder) -> trace event (to the listeners of the current context).
-    Providers stay small.
+    ``generate`` does, in order: cache lookup (and, on a miss, waiting for an identical request
+    already in flight on the same cache instead of sending it again: the waiters are logged as
+    cache hits) -> concurrency slot (per provider connection) -> retries with exponential
+    backoff and jitter, within the policy's deadline -> provider call -> reply check -> usage
+    and cost -> cache entry and call record (one transaction when the cache is also the
+    recorder, awaited when it can write without blocking the event loop, e.g. the store's
+    group commit) -> trace event (to the listeners of the current context). Providers stay
+    small.
 
     The reply check is the same for every provider: no choices, fewer or more choices than
     asked for, or a choice that is empty after stripping whitespace (whatever its
