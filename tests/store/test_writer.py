@@ -133,3 +133,16 @@ def test_a_process_that_exits_without_closing_still_writes_what_was_queued(
     )
     assert proc.returncode == 0, proc.stderr
     assert _rows(path, "SELECT COUNT(*) FROM cache") == [(500,)]
+
+
+async def test_a_dropped_store_is_freed_not_kept_for_exit(tmp_path: Path) -> None:
+    import gc
+    import weakref
+
+    store = Store(tmp_path / "r.db")
+    model = get_model("mock/m", outputs=["Answer: 1"], cache=store, recorder=store)
+    await model.generate("q")
+    writer = weakref.ref(store._group_writer())
+    del model, store
+    gc.collect()
+    assert writer() is None  # nothing (an exit hook included) keeps it and its connection

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -56,7 +57,7 @@ class GroupWriter:
         self._pending: list[_Job] = []
         self._scheduled: asyncio.AbstractEventLoop | None = None  # where a flush is due
         self._closed = False
-        atexit.register(self.close)
+        _LIVE.add(self)  # weakly: an unclosed store that is dropped is still freed
 
     def submit(self, statements: Sequence[Statement]) -> asyncio.Future[None]:
         """Queue ``statements`` as one job; the future resolves once they are committed."""
@@ -113,7 +114,7 @@ class GroupWriter:
         with contextlib.suppress(StoreError):  # nobody is left to tell
             self.flush()
         self._closed = True
-        atexit.unregister(self.close)
+        _LIVE.discard(self)
 
     def _commit(self, jobs: list[Sequence[Statement]]) -> None:
         db = self.db
@@ -126,6 +127,16 @@ class GroupWriter:
             with contextlib.suppress(StoreError):
                 db.execute("ROLLBACK")
             raise
+
+
+_LIVE: weakref.WeakSet[GroupWriter] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    """At interpreter exit, write what every open writer still holds."""
+    for writer in list(_LIVE):
+        writer.close()
 
 
 def _settle(jobs: list[_Job], error: BaseException | None) -> None:
