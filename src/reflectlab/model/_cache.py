@@ -65,8 +65,8 @@ class CachingRecorder(Protocol):
 
 @runtime_checkable
 class AsyncRecorder(Protocol):
-    """A recorder that can write from an event loop without blocking it (the SQLite store,
-    on its writer thread); returns once the write is durable."""
+    """A recorder whose writes are awaited from an event loop (the SQLite store groups those
+    of one loop turn into one commit); returns once the write is durable."""
 
     async def arecord_call(self, event: CallEvent) -> None: ...
 
@@ -77,7 +77,7 @@ class AsyncCachingRecorder(Protocol):
     layer then awaits it instead of calling ``record_cached_call``."""
 
     async def arecord_cached_call(self, event: CallEvent, key: str, output: ModelOutput) -> None:
-        """:meth:`CachingRecorder.record_cached_call`, off the event loop."""
+        """:meth:`CachingRecorder.record_cached_call`, awaited."""
         ...
 
 

@@ -209,9 +209,9 @@ class Model:
         event.finish_reasons = response.finish_reasons
         if use_cache and self.cache is not None:
             store, recorder = self.cache, self.recorder
-            if _same(store, recorder) and _is_caching_recorder(type(store)):
+            if _same(store, recorder) and _has(type(store), "record_cached_call"):
                 event.latency_s = time.perf_counter() - start
-                if _has(type(store), "arecord_cached_call"):  # off the event loop, grouped
+                if _has(type(store), "arecord_cached_call"):  # awaited, group-committed
                     await cast(AsyncCachingRecorder, store).arecord_cached_call(event, key, output)
                 else:
                     cast(CachingRecorder, store).record_cached_call(event, key, output)
@@ -349,14 +349,9 @@ def _same(a: object, b: object) -> bool:
 
 
 @functools.cache
-def _is_caching_recorder(cls: type) -> bool:
-    """``isinstance(x, CachingRecorder)`` by class, computed once: a runtime protocol check
-    walks the protocol's attributes every time (14 µs per model call, measured)."""
-    return callable(getattr(cls, "record_cached_call", None))
-
-
-@functools.cache
 def _has(cls: type, method: str) -> bool:
-    """Whether a recorder class has an awaitable write (see :class:`AsyncRecorder`), by
-    class, once."""
+    """Whether a cache/recorder class has ``method`` (``record_cached_call`` of
+    :class:`CachingRecorder`, the awaited writes of :class:`AsyncRecorder`), by class,
+    computed once: a runtime protocol check walks the protocol's attributes every time (14 µs
+    per model call, measured)."""
     return callable(getattr(cls, method, None))

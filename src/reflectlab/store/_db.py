@@ -9,8 +9,9 @@ the runner lets it through and marks the run failed, never a sample.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from reflectlab.errors import StoreError
@@ -45,6 +46,21 @@ class Database:
             return self.conn.executemany(sql, rows)
         except sqlite3.Error as exc:
             raise self._fail(exc, sql) from exc
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any error (a failing commit, e.g.
+        a full disk, included), so no transaction is left open."""
+        self.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self.execute("COMMIT")
+        except BaseException:
+            # The statement that failed may already have ended the transaction; the original
+            # error is what matters, so a failing ROLLBACK must not replace it.
+            with contextlib.suppress(StoreError):
+                self.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.conn.close()

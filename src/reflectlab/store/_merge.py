@@ -50,7 +50,7 @@ def copy_run_rows(store: Store, source: Path, run_id: str, record: RunRecord) ->
     db.execute("ATTACH DATABASE ? AS src", (str(source),))
     counts: dict[str, int] = {}
     try:
-        with store._tx():
+        with store.db.transaction():
             run_cols = ", ".join(
                 c for c in _columns(store, "runs").split(", ") if c not in ("pid", "host")
             )
@@ -179,7 +179,7 @@ def write_merged_run(
         "expected_total": info.get("expected_total"),
         "parts": {str(p.index): p.model_dump() for p in present},
     }
-    with store._tx():
+    with store.db.transaction():
         _set_run(store, merged, {**versions, "shard": shard})
 
 

@@ -6,7 +6,6 @@ killed run never leaves half a sample behind; ``finished`` tells a resumed run w
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from reflectlab.errors import ConfigError, StoreError
+from reflectlab.errors import ConfigError
 from reflectlab.store._db import Database
 from reflectlab.store._leases import HOST, pid_exists
 from reflectlab.store._writer import Statement, apply
@@ -134,12 +133,12 @@ class RunTables:
 
     db: Database
 
-    if TYPE_CHECKING:  # provided by Store: one transaction, off the event loop when it can
+    if TYPE_CHECKING:  # provided by Store: one transaction, group-committed per loop turn
 
         async def _write(self, statements: Sequence[Statement]) -> None: ...
 
     def create_run(self, run: RunRecord, samples: list[SampleRecord]) -> None:
-        with self._tx():
+        with self.db.transaction():
             self.db.execute(
                 f"INSERT INTO runs ({_RUN_COLS}, pid, host) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -273,12 +272,12 @@ class RunTables:
         }
 
     def save_result(self, result: ResultRecord) -> None:
-        with self._tx():
+        with self.db.transaction():
             apply(self.db, _result_statements(result))
 
     async def asave_result(self, result: ResultRecord) -> None:
-        """:meth:`save_result` from an event loop: one transaction, on the store's writer
-        thread when it has one; returns once it is committed."""
+        """:meth:`save_result` from an event loop: committed with the other writes of this
+        loop turn; returns once it is committed."""
         await self._write(_result_statements(result))
 
     def get_result(self, run_id: str, strategy: str, sample_id: str) -> ResultRecord | None:
@@ -419,33 +418,6 @@ class RunTables:
                 (run_id,),
             )
         }
-
-    def _tx(self) -> _Transaction:
-        return _Transaction(self.db)
-
-
-class _Transaction:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        if exc_type is None:
-            try:
-                self.db.execute("COMMIT")
-                return
-            except StoreError:  # e.g. disk full at commit: leave no transaction open
-                self._rollback()
-                raise
-        self._rollback()
-
-    def _rollback(self) -> None:
-        # The statement that failed may already have ended the transaction; the original
-        # error is what matters, so a failing ROLLBACK must not replace it.
-        with contextlib.suppress(StoreError):
-            self.db.execute("ROLLBACK")
 
 
 def _result_statements(r: ResultRecord) -> list[Statement]:

@@ -152,11 +152,10 @@ class Store(RunTables, RunLeases, OfflineTables):
         row = self.db.execute("SELECT output_json FROM cache WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
-        hit: Statement = ("UPDATE cache SET hits = hits + 1 WHERE key = ?", (key,), False)
-        if self._writer is not None:  # a counter: queued, not waited for
-            self._writer.post([hit])
-        else:
-            apply(self.db, [hit])
+        # A counter: queued with this loop turn's writes, not waited for.
+        self._group_writer().post(
+            [("UPDATE cache SET hits = hits + 1 WHERE key = ?", (key,), False)]
+        )
         return ModelOutput.model_validate_json(row[0])
 
     def cache_put(self, key: str, output: ModelOutput) -> None:
@@ -166,13 +165,13 @@ class Store(RunTables, RunLeases, OfflineTables):
         """Cache ``output`` under ``key`` and record ``event`` in one transaction (both land or
         neither), so an interrupted process never leaves a free cache hit for a call that no
         call record paid for."""
-        with self._tx():
+        with self.db.transaction():
             apply(self.db, [_cache_statement(key, output), _call_statement(event)])
 
     async def arecord_cached_call(self, event: CallEvent, key: str, output: ModelOutput) -> None:
         """:meth:`record_cached_call` from an event loop: the same single transaction, grouped
-        with the other calls that finished meanwhile, on the writer thread; returns once it
-        is committed."""
+        with the other calls that finished in this event-loop turn; returns once it is
+        committed."""
         await self._write([_cache_statement(key, output), _call_statement(event)])
 
     async def arecord_call(self, event: CallEvent) -> None:
@@ -271,7 +270,7 @@ class Store(RunTables, RunLeases, OfflineTables):
         return [CallEvent.model_validate_json(r[0]) for r in self.db.execute(sql, params)]
 
     def close(self) -> None:
-        """Write what the writer thread still holds, then close both connections."""
+        """Write what the group commit still holds, then close the connection."""
         if self._writer is not None:
             self._writer.close()
         self.db.close()

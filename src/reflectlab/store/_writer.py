@@ -117,16 +117,9 @@ class GroupWriter:
         _LIVE.discard(self)
 
     def _commit(self, jobs: list[Sequence[Statement]]) -> None:
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.db.transaction():
             for statements in jobs:
-                apply(db, statements)
-            db.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(StoreError):
-                db.execute("ROLLBACK")
-            raise
+                apply(self.db, statements)
 
 
 _LIVE: weakref.WeakSet[GroupWriter] = weakref.WeakSet()
