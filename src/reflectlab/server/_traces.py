@@ -34,6 +34,8 @@ class SecretScrubbingRecorder:
     def __init__(self, inner: CallRecorder, secrets: tuple[str, ...]) -> None:
         self.inner = inner
         self.secrets = tuple(s for s in secrets if s)
+        # Checked once: a runtime protocol check walks the protocol on every call.
+        self._awaitable = inner if isinstance(inner, AsyncRecorder) else None
 
     def _scrub(self, event: CallEvent) -> CallEvent:
         if event.error is not None:
@@ -45,12 +47,13 @@ class SecretScrubbingRecorder:
         self.inner.record_call(self._scrub(event))
 
     async def arecord_call(self, event: CallEvent) -> None:
-        """Off the event loop when the store can (:class:`~reflectlab.model.AsyncRecorder`)."""
-        inner = self.inner
-        if isinstance(inner, AsyncRecorder):
-            await inner.arecord_call(self._scrub(event))
+        """Awaited, group-committed, when the store can (an
+        :class:`~reflectlab.model.AsyncRecorder`)."""
+        event = self._scrub(event)
+        if self._awaitable is not None:
+            await self._awaitable.arecord_call(event)
         else:
-            inner.record_call(self._scrub(event))
+            self.inner.record_call(event)
 
 
 class TraceLog:
