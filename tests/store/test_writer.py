@@ -56,7 +56,7 @@ async def test_calls_that_finish_together_share_a_commit(tmp_path: Path) -> None
 
     store = Counting(path)
     model = get_model("mock/m", outputs=lambda req: "Answer: 1", cache=store, recorder=store)
-    await model.generate("warm-up")  # starts the writer thread
+    await model.generate("warm-up")  # opens the group commit
     commits.clear()
     await asyncio.gather(*(model.generate(f"q{i}") for i in range(200)))
     assert len(_rows(path, "SELECT 1 FROM calls")) == 201
@@ -146,3 +146,65 @@ async def test_a_dropped_store_is_freed_not_kept_for_exit(tmp_path: Path) -> Non
     del model, store
     gc.collect()
     assert writer() is None  # nothing (an exit hook included) keeps it and its connection
+    # ... and its checkpoint thread ends, closing the thread's own connection
+    for _ in range(200):
+        if not any(str(tmp_path) in name for name in _checkpoint_threads()):
+            break
+        await asyncio.sleep(0.01)
+    assert not any(str(tmp_path) in name for name in _checkpoint_threads())
+
+
+def _wal_bytes(path: Path) -> int:
+    wal = Path(f"{path}-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+def _checkpoint_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name.startswith("reflectlab-checkpoint")]
+
+
+async def test_checkpoints_run_off_the_loop_and_keep_the_log_small(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # While the group commit is open, the store's own connection never checkpoints (that is
+    # an fsync inside some caller's commit); a thread of its own does, so the log stays small.
+    monkeypatch.setattr("reflectlab.store._writer.CHECKPOINT_EVERY_S", 0.01)
+    monkeypatch.setattr("reflectlab.store._writer.WAL_REWIND_BYTES", 2_000_000)
+    path = tmp_path / "r.db"
+    store = Store(path)
+    reply = "x" * 20_000  # ~20 MB of cache entries, as much in call records
+    model = get_model("mock/m", outputs=lambda req: reply, cache=store, recorder=store)
+    await model.generate("warm-up")
+    assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    assert [n for n in _checkpoint_threads() if str(tmp_path) in n] == [
+        f"reflectlab-checkpoint {path}"
+    ]
+    largest = 0
+    for turn in range(100):
+        await asyncio.gather(*(model.generate(f"q{turn}-{i}") for i in range(10)))
+        largest = max(largest, _wal_bytes(path))
+        await asyncio.sleep(0.002)  # a real run waits on the network between turns
+    written = sum(r[0] for r in _rows(path, "SELECT LENGTH(output_json) FROM cache"))
+    assert written > 15_000_000  # and as much again in the call records
+    # Without checkpoints, or with the thread's alone (they race the commits, so the log is
+    # never rewound), the log holds all of it (measured: 50 MB).
+    assert largest < 8_000_000
+    store.close()
+    assert not any(str(tmp_path) in name for name in _checkpoint_threads())
+    # Nothing is lost: another connection reads every call and every entry.
+    assert _rows(path, "SELECT COUNT(*) FROM calls") == [(1001,)]
+    assert _rows(path, "SELECT COUNT(*) FROM cache") == [(1001,)]
+
+
+def test_an_in_memory_store_needs_no_checkpoint_thread() -> None:
+    async def go() -> None:
+        store = Store(":memory:")
+        model = get_model("mock/m", outputs=["ok"], cache=store, recorder=store)
+        before = _checkpoint_threads()
+        await model.generate("q")
+        assert _checkpoint_threads() == before
+        store.close()
+
+    asyncio.run(go())

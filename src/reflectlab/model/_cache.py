@@ -13,9 +13,12 @@ transaction: a kill between the two can never turn a paid call into a free cache
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Protocol, runtime_checkable
+
+import orjson
 
 from reflectlab.model._types import CallEvent, ChatMessage, GenerateConfig, ModelOutput
 
@@ -27,15 +30,65 @@ def request_hash(
     config: GenerateConfig,
     sample_index: int,
 ) -> str:
-    payload = {
-        "model": model,
-        "base_url": base_url,
-        "messages": [[m.role, m.content] for m in messages],
-        "config": config.model_dump(exclude_none=True),
-        "sample_index": sample_index,
-    }
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    """The cache key: sha256 of :func:`canonical_request` (see the module docstring)."""
+    return hashlib.sha256(
+        canonical_request(model, base_url, messages, config, sample_index)
+    ).hexdigest()
+
+
+def canonical_request(
+    model: str,
+    base_url: str | None,
+    messages: list[ChatMessage],
+    config: GenerateConfig,
+    sample_index: int,
+) -> bytes:
+    """The canonical JSON (UTF-8) of a request: ``json.dumps`` of ``{"base_url", "config",
+    "messages": [[role, content], ...], "model", "sample_index"}`` with sorted keys, no spaces
+    and ``ensure_ascii=False``, the format every cache key since the first release was made of.
+
+    Built in pieces because it is on every call's path and the conversation is most of it:
+    the strings (messages, model, base URL) go through orjson, whose string escaping is
+    ``json.dumps``'s with ``ensure_ascii=False`` code point for code point (tested over all of
+    them); the config, whose floats the two spell differently (``1e-05`` / ``0.00001``), goes
+    through ``json.dumps`` once per distinct config. A string orjson refuses (a lone
+    surrogate) falls back to ``json.dumps``, which then fails as it always did."""
+    try:
+        head = orjson.dumps(base_url)
+        convo = orjson.dumps([[m.role, m.content] for m in messages])
+        name = orjson.dumps(model)
+    except orjson.JSONEncodeError:
+        payload = {
+            "model": model,
+            "base_url": base_url,
+            "messages": [[m.role, m.content] for m in messages],
+            "config": config.model_dump(exclude_none=True),
+            "sample_index": sample_index,
+        }
+        return json.dumps(
+            payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8")
+    return b"".join(
+        (
+            b'{"base_url":',
+            head,
+            b',"config":',
+            _canonical_config(config),
+            b',"messages":',
+            convo,
+            b',"model":',
+            name,
+            b',"sample_index":',
+            str(int(sample_index)).encode(),
+            b"}",
+        )
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _canonical_config(config: GenerateConfig) -> bytes:
+    fields = config.model_dump(exclude_none=True)
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 @runtime_checkable

@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import aiohttp
+import orjson
 
 from reflectlab.errors import (
     AuthenticationError,
@@ -214,7 +215,7 @@ class OpenAIAPI(ModelAPI):
             body["stop"] = list(config.stop)
         if n > 1:
             body["n"] = n
-        return json.dumps(body).encode()
+        return orjson.dumps(body)
 
     async def generate(
         self, messages: list[ChatMessage], config: GenerateConfig
@@ -275,7 +276,7 @@ class OpenAIAPI(ModelAPI):
             raise self._error(status, raw, retry_after)
         where: dict[str, Any] = {"model": self.name, "base_url": self.base_url, "status": status}
         try:
-            data = json.loads(raw)
+            data = _loads(raw)
         except ValueError as exc:
             raise InvalidResponseError(
                 f"HTTP 200 but the body is not JSON: {raw[:200]!r}", **where
@@ -331,6 +332,16 @@ class OpenAIAPI(ModelAPI):
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+
+
+def _loads(raw: bytes) -> Any:
+    """A reply body as JSON: orjson (several times faster than json on this path); what orjson
+    refuses but json reads (``NaN``, say) is read as json reads it, so no reply that parsed
+    before fails now. Raises ValueError when neither can."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
 def _joined(parts: list[ProviderResponse]) -> ProviderResponse:
