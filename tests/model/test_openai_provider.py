@@ -131,3 +131,35 @@ async def test_many_requests_in_flight_and_cache_across_them() -> None:
     assert len(fake.requests) == 64
     assert fake.max_in_flight <= 16
     assert again.from_cache and again.text == outs[5].text
+
+
+def test_reply_bodies_orjson_refuses_still_parse() -> None:
+    # orjson reads replies on the hot path; a body json accepts (NaN from a sloppy server)
+    # must not become an invalid-reply error because of it.
+    import orjson
+    import pytest as _pytest
+
+    from reflectlab.model.providers.openai import _loads
+
+    body = b'{"choices": [{"message": {"content": "ok"}}], "score": NaN}'
+    with _pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(body)
+    assert _loads(body)["choices"][0]["message"]["content"] == "ok"
+    with _pytest.raises(ValueError):
+        _loads(b"<html>502 Bad Gateway</html>")
+
+
+def test_request_body_is_json_with_the_text_as_written() -> None:
+    import json as _json
+
+    from reflectlab.model import ChatMessage, GenerateConfig
+    from reflectlab.model.providers.openai import OpenAIAPI
+
+    api = OpenAIAPI("m", base_url="http://127.0.0.1:9/v1", api_key="k")
+    text = 'é漢字🙂 "quoted" \\ \n\t\x00'
+    raw = api._body([ChatMessage(role="user", content=text)], GenerateConfig(temperature=1e-05), 1)
+    body = _json.loads(raw)
+    assert body["messages"] == [{"role": "user", "content": text}]
+    assert body["temperature"] == 1e-05 and "n" not in body
+    big = api._body([ChatMessage(role="user", content="q")], GenerateConfig(seed=2**70), 1)
+    assert _json.loads(big)["seed"] == 2**70  # past orjson's 64 bits: json writes it

@@ -172,6 +172,16 @@ async def test_checkpoints_run_off_the_loop_and_keep_the_log_small(
     # an fsync inside some caller's commit); a thread of its own does, so the log stays small.
     monkeypatch.setattr("reflectlab.store._writer.CHECKPOINT_EVERY_S", 0.01)
     monkeypatch.setattr("reflectlab.store._writer.WAL_REWIND_BYTES", 2_000_000)
+    from reflectlab.store._writer import _Checkpointer
+
+    rewinds: list[int] = []
+    rewind = _Checkpointer.rewind
+
+    def counted(self: _Checkpointer, db: Database) -> None:
+        rewinds.append(1)
+        rewind(self, db)
+
+    monkeypatch.setattr(_Checkpointer, "rewind", counted)
     path = tmp_path / "r.db"
     store = Store(path)
     reply = "x" * 20_000  # ~20 MB of cache entries, as much in call records
@@ -191,6 +201,9 @@ async def test_checkpoints_run_off_the_loop_and_keep_the_log_small(
     # Without checkpoints, or with the thread's alone (they race the commits, so the log is
     # never rewound), the log holds all of it (measured: 50 MB).
     assert largest < 8_000_000
+    # ... and the loop checkpoints about once per 2 MB of log, not after every one of the
+    # thread's checkpoints (the log file keeps its size; its frame count is what is measured)
+    assert 5 <= len(rewinds) <= 2 * 40_000_000 // 2_000_000
     store.close()
     assert not any(str(tmp_path) in name for name in _checkpoint_threads())
     # Nothing is lost: another connection reads every call and every entry.

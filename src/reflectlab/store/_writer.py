@@ -51,7 +51,6 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from reflectlab.errors import StoreError
@@ -186,6 +185,8 @@ class _Checkpointer:
         if db.path in ("", ":memory:") or str(mode).lower() != "wal":
             return None
         db.execute("PRAGMA wal_autocheckpoint=0")
+        # A rewound log file is cut back to this size (it would keep its largest size).
+        db.execute(f"PRAGMA journal_size_limit={WAL_REWIND_BYTES}")
         checkpointer = cls(db.path)
         checkpointer._thread.start()
         return checkpointer
@@ -221,15 +222,16 @@ class _Checkpointer:
             return
         try:
             conn.execute("PRAGMA busy_timeout=10000")
+            frame_bytes = conn.execute("PRAGMA page_size").fetchone()[0] + 24  # frame header
             while True:
                 self._due.wait()
                 self._due.clear()
                 if self._halt.is_set():
                     return
                 try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    wal = Path(f"{self.path}-wal")
-                    if wal.exists() and wal.stat().st_size > WAL_REWIND_BYTES:
+                    # (busy, frames in the log since it was last rewound, frames copied)
+                    _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if frames * frame_bytes > WAL_REWIND_BYTES:
                         self.rewind_due = True
                 except (sqlite3.Error, OSError) as exc:  # a full disk, say: try again later
                     log.debug("checkpoint of %s failed: %s", self.path, exc)

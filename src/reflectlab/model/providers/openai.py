@@ -215,7 +215,10 @@ class OpenAIAPI(ModelAPI):
             body["stop"] = list(config.stop)
         if n > 1:
             body["n"] = n
-        return orjson.dumps(body)
+        try:
+            return orjson.dumps(body)
+        except orjson.JSONEncodeError:  # what orjson cannot write (a seed past 64 bits)
+            return json.dumps(body).encode()
 
     async def generate(
         self, messages: list[ChatMessage], config: GenerateConfig
