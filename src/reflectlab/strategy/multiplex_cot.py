@@ -120,6 +120,7 @@ ANSWER_REMINDER = "{format}"
     "via Double Chain of Thought Thinking",
     year=2025,
     feedback=("intrinsic",),
+    calls=lambda p: 1 if p["mode"] == "one_call" else 2,
 )
 def multiplex_cot(mode: Mode = "two_call") -> StrategyFn:
     """Two chains of thought: the second reviews the first (two calls, or one prompt)."""

@@ -317,6 +317,7 @@ REAP_PROMPT = (
     paper="Lingo et al., Enhancing LLM Problem Solving with REAP: Reflection, Explicit Problem "
     "Deconstruction, and Advanced Prompting",
     year=2024,
+    calls=lambda p: 1,
 )
 def reap() -> StrategyFn:
     """One structured prompt: reflect on the query, deconstruct it, solve it several ways."""
