@@ -34,11 +34,16 @@ stops the thread and hands checkpoints back to SQLite.
 
 SQLite rewinds the log only when a writer starts after a checkpoint that copied *every* frame;
 a checkpoint on another thread races the commits made while it copies, so the log would grow
-for as long as commits keep coming (measured: 50 MB after 1,000 calls). When the log file
-passes ``WAL_REWIND_BYTES`` the thread asks the loop for one checkpoint on the store's own
-connection, between two commits: nearly every frame is already copied, so it is short, and the
-next commit starts the log from the beginning again. So one checkpoint in ``WAL_REWIND_BYTES``
-of writes runs on the loop, instead of one in every 4 MB.
+for as long as commits keep coming (measured: 50 MB after 1,000 calls). When the log passes
+``WAL_REWIND_BYTES`` the thread asks the loop for one checkpoint on the store's own connection,
+between two commits: the thread has already copied nearly every frame, so it is short, and the
+next commit starts the log from the beginning again. So the loop checkpoints (and syncs) once
+per 64 MB of log instead of once per 4 MB.
+
+Measured (2 cores, the fake server on the same machine; one core, the mock): fresh calls
+through ``Model.generate`` into the store on one core, 374 -> 308-321 us of wall time per call
+(4 MB: 342-352); the runner at 128 calls in flight against the fake server, efficiency
+0.36-0.39 without the thread, 0.37-0.41 with it (within the noise of a shared machine).
 """
 
 from __future__ import annotations
