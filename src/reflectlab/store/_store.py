@@ -10,13 +10,13 @@ so a kill between them cannot leave a cached reply that no call record paid for.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 
 from reflectlab._util.paths import default_db_path
@@ -316,7 +316,7 @@ def _call_statement(event: CallEvent) -> Statement:
             event.error,
             event.error_type,
             event.model_dump_json(),
-            json.dumps(event.finish_reasons),
+            orjson.dumps(event.finish_reasons).decode(),
             sum(reason == "length" for reason in event.finish_reasons),
             int(event.usage.known),
             event.invalid_replies,
