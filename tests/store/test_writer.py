@@ -221,3 +221,22 @@ def test_an_in_memory_store_needs_no_checkpoint_thread() -> None:
         store.close()
 
     asyncio.run(go())
+
+
+async def test_without_a_checkpoint_thread_sqlite_keeps_checkpointing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # If the thread's connection cannot be opened, the store's own connection must keep
+    # checkpointing (else the log would grow for the whole run).
+    import reflectlab.store._writer as writer_module
+
+    def refuse(*args: object, **kwargs: object) -> sqlite3.Connection:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    store = Store(tmp_path / "r.db")
+    monkeypatch.setattr(writer_module.sqlite3, "connect", refuse)  # the thread's connection
+    model = get_model("mock/m", outputs=["ok"], cache=store, recorder=store)
+    await model.generate("q")
+    assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    assert not any(str(tmp_path) in name for name in _checkpoint_threads())
+    store.close()

@@ -169,8 +169,10 @@ class GroupWriter:
 class _Checkpointer:
     """Checkpoints a WAL database from a thread of its own (see the module docstring)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, conn: sqlite3.Connection) -> None:
         self.path = path
+        self._conn = conn  # the thread's own: used by the thread alone once it starts
+        self._frame_bytes = conn.execute("PRAGMA page_size").fetchone()[0] + 24  # + header
         self._due = threading.Event()
         self._halt = threading.Event()
         #: set by the thread when the log should be rewound (see the module docstring)
@@ -181,18 +183,29 @@ class _Checkpointer:
 
     @classmethod
     def start(cls, db: Database) -> _Checkpointer | None:
-        """Take checkpoints of ``db`` off its connection; None for a database that has no
-        write-ahead log (in memory, or not in WAL mode)."""
+        """Take checkpoints of ``db`` off its connection; None (SQLite keeps checkpointing
+        in the commits) for a database without a write-ahead log (in memory, or not in WAL
+        mode) or one a second connection cannot open."""
+        if db.path in ("", ":memory:"):
+            return None
         try:
-            mode = db.execute("PRAGMA journal_mode").fetchone()[0]
-        except StoreError:
+            if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                return None
+            conn = sqlite3.connect(db.path, isolation_level=None, check_same_thread=False)
+        except (StoreError, sqlite3.Error) as exc:
+            log.debug("no checkpoint thread for %s: %s", db.path, exc)
             return None
-        if db.path in ("", ":memory:") or str(mode).lower() != "wal":
+        try:
+            checkpointer = cls(db.path, conn)
+            db.execute("PRAGMA wal_autocheckpoint=0")
+            # A rewound log file is cut back to this size (it would keep its largest size).
+            db.execute(f"PRAGMA journal_size_limit={WAL_REWIND_BYTES}")
+        except (StoreError, sqlite3.Error) as exc:
+            conn.close()
+            with contextlib.suppress(StoreError):
+                db.execute("PRAGMA wal_autocheckpoint=1000")
+            log.debug("no checkpoint thread for %s: %s", db.path, exc)
             return None
-        db.execute("PRAGMA wal_autocheckpoint=0")
-        # A rewound log file is cut back to this size (it would keep its largest size).
-        db.execute(f"PRAGMA journal_size_limit={WAL_REWIND_BYTES}")
-        checkpointer = cls(db.path)
         checkpointer._thread.start()
         return checkpointer
 
@@ -221,13 +234,6 @@ class _Checkpointer:
 
     def _loop(self) -> None:
         try:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error as exc:  # the writer's own statements will say what is wrong
-            log.debug("checkpoint thread for %s could not connect: %s", self.path, exc)
-            return
-        try:
-            conn.execute("PRAGMA busy_timeout=10000")
-            frame_bytes = conn.execute("PRAGMA page_size").fetchone()[0] + 24  # frame header
             while True:
                 self._due.wait()
                 self._due.clear()
@@ -235,16 +241,16 @@ class _Checkpointer:
                     return
                 try:
                     # (busy, frames in the log since it was last rewound, frames copied)
-                    _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                    if frames * frame_bytes > WAL_REWIND_BYTES:
+                    row = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if row[1] * self._frame_bytes > WAL_REWIND_BYTES:
                         self.rewind_due = True
-                except (sqlite3.Error, OSError) as exc:  # a full disk, say: try again later
+                except Exception as exc:  # a full disk, say: the writer reports real trouble
                     log.debug("checkpoint of %s failed: %s", self.path, exc)
                 # Let commits accumulate rather than chase each one.
                 if self._halt.wait(CHECKPOINT_EVERY_S):
                     return
         finally:
-            conn.close()
+            self._conn.close()
 
 
 _LIVE: weakref.WeakSet[GroupWriter] = weakref.WeakSet()
