@@ -18,6 +18,10 @@ Usage: ``python benchmarks/mock_throughput.py [--samples 2000] [--concurrency 32
 Measured 2026-12-02 (load ~2 on 2 cores; calls/s, CPU us per call), before (d042392) and
 after (branch scale): runner fresh 2,854 / 296 -> 3,136 / 243; from cache 4,247 / 189 ->
 5,106 / 166; Model.generate only 5,207 / 148 -> 6,512 / 128 (same code: load noise, ~10 %).
+
+Second session, a slower machine, d9a3678 -> this main in one sitting: runner fresh 1,600 /
+550 -> 1,955 / 498; from cache 2,013 / 437 -> 2,448 / 393; Model.generate only 2,672 / 321
+-> 3,152 / 301 (the cache key from orjson pieces, checkpoints on a thread of their own).
 """
 
 from __future__ import annotations

@@ -31,6 +31,20 @@ Measured 2026-12-02 on the 2-core machine (load 1.4-3.6, a model run paused mean
 - 1000 samples, 128 in flight: plain 0.88 (0.23 ms/call), reflectlab 0.55-0.59 (0.64 ms/call),
   Model.generate alone 0.84-0.87 (0.30-0.34): reflectlab / plain 0.63-0.67. Here the event
   loop is CPU-bound (2,560 calls/s ideal x 0.64 ms > one core): what is left is CPU per call.
+
+Measured 2026-12-02, second session, on a slower 2-core machine (plain aiohttp 0.37-0.47
+ms/call here against 0.23-0.26 above), the previous main (d9a3678) and this one alternating,
+3 runs each, medians [range]; CPU now includes the checkpoint thread's:
+
+- 1000 samples, 128 in flight: reflectlab 0.298 [0.286-0.326], 1.18 ms/call -> 0.403
+  [0.396-0.425], 0.94 ms/call (plain 0.76-0.80: reflectlab / plain 0.39 -> 0.50);
+  Model.generate only 0.590 -> 0.743.
+- 200 samples, 32 in flight: reflectlab 0.740, 1.29 ms/call -> 0.799, 1.19 ms/call (plain
+  0.79: 0.94 -> 1.01).
+
+The targets (<= 0.4 ms per call, >= 0.95 of plain at 128 in flight) are not met: plain
+aiohttp alone costs 0.37-0.47 ms per call here, and at 128 in flight one event loop is
+CPU-bound, so the ratio is plain's CPU per call over reflectlab's.
 """
 
 from __future__ import annotations
