@@ -278,3 +278,42 @@ async def test_merged_shards_keep_the_offline_stage(
         [stage] = out.offline_stages(run_id)
         assert stage.params == {"guidelines": GUIDE}
         assert {r.sample_id for r in out.results(run_id)} == {"2", "3", "4", "5"}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"width": 2, "iterations": 2, "depth": 2},
+        {"width": 3, "iterations": 4, "depth": 3, "max_states": 3, "batch": 2},
+    ],
+)
+async def test_the_offline_stage_makes_no_more_calls_than_the_estimate_counts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, params: dict[str, int]
+) -> None:
+    from reflectlab.run._runner import resolved_params
+    from reflectlab.strategy import strategy_info
+
+    spec = StrategySpec(name="rot", params=params)
+    store, run_id = await learned(monkeypatch, tmp_path, strategies=[spec])
+    [stage] = store.offline_stages(run_id)
+    info = strategy_info("rot")
+    assert info.offline is not None and info.offline.calls is not None
+    bound = info.offline.calls(resolved_params(spec, config(strategies=[spec])), len(TRAIN_IDS))
+    assert 0 < stage.calls + stage.cache_hits <= bound
+    store.close()
+
+
+def test_the_duration_estimate_counts_the_offline_stage(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reflectlab.model.providers import llamacpp
+    from reflectlab.run._runner import engine_defaults
+
+    plan = llamacpp.EnginePlan(
+        model="llamacpp/default", threads=1, slots=1, ctx_per_slot=4096, gen_tok_s=100.0
+    )
+    monkeypatch.setattr(llamacpp, "engine_plan", lambda name: plan)
+    task = split_task(NumberTask(list(SAMPLES)), SplitOptions(train=2))
+    engine_defaults(config(model="llamacpp/default", strategies=[ROT]), task, n_samples=4)
+    # 2 training samples x 2 iterations x depth 2, 30 states / 5 per batch, 1 merge
+    assert "(+ ~15 of offline stages on the training split)" in capsys.readouterr().err

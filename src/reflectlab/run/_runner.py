@@ -519,13 +519,28 @@ def engine_defaults(config: RunConfig, task: Task, *, n_samples: int) -> RunConf
         update["max_tokens"] = task.default_max_tokens
     config = config.model_copy(update=update) if update else config
     calls = n_samples * _calls_per_sample(config)
-    low, high = estimate_seconds(calls, config.max_tokens or 0, plan.gen_tok_s)
+    offline = _offline_calls(config, len(task.train_samples()))
+    low, high = estimate_seconds(calls + offline, config.max_tokens or 0, plan.gen_tok_s)
+    also = f" (+ ~{offline} of offline stages on the training split)" if offline else ""
     print(
-        f"estimated {_minutes(low)}–{_minutes(high)} min on {plan.describe()}: ~{calls} calls "
-        f"of up to {config.max_tokens} tokens at ~{plan.gen_tok_s:.0f} generated tok/s",
+        f"estimated {_minutes(low)}–{_minutes(high)} min on {plan.describe()}: ~{calls} calls"
+        f"{also} of up to {config.max_tokens} tokens at ~{plan.gen_tok_s:.0f} generated tok/s",
         file=sys.stderr,
     )
     return config
+
+
+def _offline_calls(config: RunConfig, n_train: int) -> int:
+    """Model calls the run's offline stages make at most (once per run, on ``n_train``
+    training samples; a stage that declares no count is left out)."""
+    total = 0
+    for spec in config.strategies:
+        info = strategy_info(spec.name)
+        params = resolved_params(spec, config)
+        stage = info.offline
+        if stage is not None and stage.calls is not None and info.needs_training(params):
+            total += stage.calls(params, n_train)
+    return total
 
 
 def estimate_seconds(calls: int, max_tokens: int, tok_s: float) -> tuple[float, float]:

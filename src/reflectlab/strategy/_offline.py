@@ -109,7 +109,10 @@ class OfflineContext:
 class OfflineStage:
     """``run(octx, params)``: the stage. ``needed(params)``: whether it runs with these
     resolved parameters (``rot`` given its guidelines has nothing to learn); when it is, the
-    task must have a training split (checked before a run exists)."""
+    task must have a training split (checked before a run exists). ``calls(params, n_train)``:
+    the model calls the stage makes at most on ``n_train`` training samples (for the duration
+    estimate; None: not known)."""
 
     run: Callable[[OfflineContext, dict[str, Any]], Awaitable[Prepared]]
     needed: Callable[[dict[str, Any]], bool] = lambda params: True
+    calls: Callable[[dict[str, Any], int], int] | None = None

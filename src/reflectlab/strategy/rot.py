@@ -360,7 +360,12 @@ async def learn_guidelines(octx: OfflineContext, params: dict[str, Any]) -> Prep
     paper="Hui et al., RoT: Enhancing Large Language Models with Reflection on Search Trees",
     year=2024,
     feedback=("intrinsic", "critic"),
-    offline=OfflineStage(run=learn_guidelines, needed=lambda p: p.get("guidelines") is None),
+    offline=OfflineStage(
+        run=learn_guidelines,
+        needed=lambda p: p.get("guidelines") is None,
+        # a rollout per iteration, a step per level; a reflection per batch of states; a merge
+        calls=lambda p, n: n * p["iterations"] * p["depth"] + -(-p["max_states"] // p["batch"]) + 1,
+    ),
 )
 def rot(
     feedback: Feedback = "intrinsic",
