@@ -89,3 +89,14 @@ def test_a_known_key_is_unchanged() -> None:
     assert (
         request_hash("mock/a", None, msgs, cfg, 0) == key == reference("mock/a", None, msgs, cfg, 0)
     )
+
+
+def test_configs_that_compare_equal_but_spell_apart_keep_their_own_keys() -> None:
+    # 0.0 == -0.0, but json.dumps spells them apart, so their keys always differed: the key
+    # of one must not depend on whether the other was hashed first (no memo by equality).
+    msgs = [ChatMessage(role="user", content="q")]
+    zero, negative = GenerateConfig(temperature=0.0), GenerateConfig(temperature=-0.0)
+    assert zero == negative
+    for first, second in ((zero, negative), (negative, zero)):
+        assert request_hash("m", None, msgs, first, 0) == reference("m", None, msgs, first, 0)
+        assert request_hash("m", None, msgs, second, 0) == reference("m", None, msgs, second, 0)

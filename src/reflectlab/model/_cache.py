@@ -13,7 +13,6 @@ transaction: a kill between the two can never turn a paid call into a free cache
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from typing import Protocol, runtime_checkable
@@ -51,7 +50,7 @@ def canonical_request(
     the strings (messages, model, base URL) go through orjson, whose string escaping is
     ``json.dumps``'s with ``ensure_ascii=False`` code point for code point (tested over all of
     them); the config, whose floats the two spell differently (``1e-05`` / ``0.00001``), goes
-    through ``json.dumps`` once per distinct config. A string orjson refuses (a lone
+    through ``json.dumps``. A string orjson refuses (a lone
     surrogate) falls back to ``json.dumps``, which then fails as it always did."""
     try:
         head = orjson.dumps(base_url)
@@ -85,8 +84,9 @@ def canonical_request(
     )
 
 
-@functools.lru_cache(maxsize=512)
 def _canonical_config(config: GenerateConfig) -> bytes:
+    # Not memoised: configs that compare equal can spell apart (0.0 and -0.0), and a cache
+    # keyed by equality would make the key depend on which one came first.
     fields = config.model_dump(exclude_none=True)
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 

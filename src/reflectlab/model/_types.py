@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -46,20 +45,10 @@ class GenerateConfig(BaseModel):
 
     def merged(self, **overrides: Any) -> GenerateConfig:
         """A copy with the given fields replaced (``None`` values are ignored)."""
-        changes = tuple(sorted((k, v) for k, v in overrides.items() if v is not None))
+        changes = {k: v for k, v in overrides.items() if v is not None}
         if not changes:  # the common case on the hot path: the config is frozen, share it
             return self
-        try:  # a strategy asks for the same overrides on every call: validate them once
-            return _merged(self, changes)
-        except TypeError:  # an unhashable value (a list for ``stop``): validate it now
-            return _merge(self, changes)
-
-
-def _merge(config: GenerateConfig, changes: tuple[tuple[str, Any], ...]) -> GenerateConfig:
-    return GenerateConfig.model_validate({**config.model_dump(), **dict(changes)})
-
-
-_merged = functools.lru_cache(maxsize=1024)(_merge)
+        return GenerateConfig.model_validate({**self.model_dump(), **changes})
 
 
 #: The finish reason of a reply cut by the token limit (``max_tokens`` or the context).
