@@ -67,7 +67,7 @@ def test_random_conversations_hash_as_the_reference() -> None:
         ]
         cfg = CONFIGS[i % len(CONFIGS)]
         base = rng.choice([None, "http://127.0.0.1:8000/v1", 'https://x.example/v1?a="b"'])
-        index = rng.choice([0, 1, 17, 2**31])
+        index = rng.choice([0, 1, 17, 2**31, 2**70, True])  # as json spells each
         assert request_hash("openai/m", base, msgs, cfg, index) == reference(
             "openai/m", base, msgs, cfg, index
         )

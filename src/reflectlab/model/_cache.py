@@ -50,8 +50,8 @@ def canonical_request(
     the strings (messages, model, base URL) go through orjson, whose string escaping is
     ``json.dumps``'s with ``ensure_ascii=False`` code point for code point (tested over all of
     them); the config, whose floats the two spell differently (``1e-05`` / ``0.00001``), goes
-    through ``json.dumps``. A string orjson refuses (a lone
-    surrogate) falls back to ``json.dumps``, which then fails as it always did."""
+    through ``json.dumps``. A string orjson refuses (a lone surrogate) falls back to
+    ``json.dumps``, which then fails as it always did."""
     try:
         head = orjson.dumps(base_url)
         convo = orjson.dumps([[m.role, m.content] for m in messages])
@@ -78,7 +78,8 @@ def canonical_request(
             b',"model":',
             name,
             b',"sample_index":',
-            str(int(sample_index)).encode(),
+            # json spells an int as str() does (a bool, or anything else, as json does)
+            (str(sample_index) if type(sample_index) is int else json.dumps(sample_index)).encode(),
             b"}",
         )
     )

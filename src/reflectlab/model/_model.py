@@ -118,7 +118,7 @@ class Model:
         cfg = (config or self.config).merged(**config_overrides)
         key = request_hash(self.name, self.api.base_url, msgs, cfg, sample_index)
         event = CallEvent(
-            call_id=secrets.token_hex(16),  # 32 hex digits, as uuid4().hex, 7x cheaper
+            call_id=secrets.token_hex(16),  # 32 hex digits as uuid4().hex, a quarter of the cost
             model=self.name,
             base_url=self.api.base_url,
             role=role,
