@@ -86,10 +86,22 @@ def canonical_request(
 
 
 def _canonical_config(config: GenerateConfig) -> bytes:
-    # Not memoised: configs that compare equal can spell apart (0.0 and -0.0), and a cache
-    # keyed by equality would make the key depend on which one came first.
+    # Remembered per config *object* (a run passes the same frozen one to every call), never
+    # by equality: configs that compare equal can spell apart (0.0 and -0.0), and a memo keyed
+    # by equality would make a key depend on which one came first. The entry holds the object,
+    # so its id cannot be reused while it is remembered.
+    seen = _CONFIGS.get(id(config))
+    if seen is not None and seen[0] is config:
+        return seen[1]
     fields = config.model_dump(exclude_none=True)
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    if len(_CONFIGS) >= 256:
+        _CONFIGS.clear()
+    _CONFIGS[id(config)] = (config, text)
+    return text
+
+
+_CONFIGS: dict[int, tuple[GenerateConfig, bytes]] = {}
 
 
 @runtime_checkable
