@@ -58,6 +58,10 @@ def test_the_console_command_still_runs_lists_and_refuses() -> None:
 
     tasks = cli("tasks")
     assert tasks.returncode == 0 and "gsm8k" in tasks.stdout
+    # a command that needs every strategy registered, with only its own module imported
+    strategies = cli("strategies", "--json")
+    assert strategies.returncode == 0 and '"self_refine"' in strategies.stdout
+    assert '"rot"' in strategies.stdout and '"chain_of_verification"' in strategies.stdout
     listing = cli("--help")
     assert listing.returncode == 0
     assert all(name in listing.stdout for name in COMMANDS)
