@@ -199,6 +199,15 @@ def main() -> None:
         f"{small} samples); 'whole process' spreads start-up, imports and the summary over "
         "the calls."
     )
+    # One event loop spends at most one core: past calls/s x CPU per call = 1 it is CPU-bound.
+    ideal_calls = ideal * calls_per_sample
+    for name in dict.fromkeys(r[0] for r in rows):
+        cpus = sorted(r[2] for r in rows if r[0] == name)
+        ceiling = 1000.0 / cpus[len(cpus) // 2] / ideal_calls
+        print(
+            f"{name}: one core at {cpus[len(cpus) // 2]:.3f} ms/call caps efficiency at "
+            f"{min(ceiling, 1.0):.2f} here ({ideal_calls:.0f} calls/s ideal)"
+        )
 
 
 if __name__ == "__main__":
