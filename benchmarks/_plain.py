@@ -12,10 +12,19 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 
 import aiohttp
 
 from reflectlab.model import Model
+
+
+def write_items(path: Path, n: int) -> None:
+    """The workload's task file: ``n`` arithmetic questions as JSON Lines (``jsonl:`` task)."""
+    with path.open("w") as f:
+        for i in range(n):
+            row = {"id": str(i), "input": f"What is {i} + {i}?", "target": str(2 * i)}
+            f.write(json.dumps(row) + "\n")
 
 
 async def drive_plain(

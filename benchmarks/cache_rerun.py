@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import tempfile
 import time
 from pathlib import Path
+
+from _plain import write_items
 
 from reflectlab._util.fake_openai import fake_server_process
 from reflectlab.run import RunConfig, StrategySpec, start_run
@@ -51,10 +52,7 @@ def main() -> None:
         os.environ["REFLECTLAB_HOME"] = tmp
         os.environ.setdefault("OPENAI_API_KEY", "sk-none")
         items = Path(tmp) / "items.jsonl"
-        with items.open("w") as f:
-            for i in range(args.samples):
-                row = {"id": str(i), "input": f"What is {i} + {i}?", "target": str(2 * i)}
-                f.write(json.dumps(row) + "\n")
+        write_items(items, args.samples)
         config = RunConfig(
             task=f"jsonl:{items}",
             strategies=[StrategySpec(name="self_refine")],

@@ -43,23 +43,24 @@ CLI = [sys.executable, "-m", "reflectlab"]
 PROGRESS = re.compile(r"run (\S+): (\d+)/(\d+) results")
 
 
-def rss_mb(pid: int) -> float | None:
-    """Resident memory of ``pid`` in MB (None once it has exited)."""
+def _status_mb(pid: int, field: str) -> float | None:
+    """A memory figure (``VmRSS``, ``VmHWM``) of ``pid`` in MB (None once it has exited)."""
     try:
         text = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return None
-    match = re.search(r"VmRSS:\s+(\d+) kB", text)
+    match = re.search(rf"{field}:\s+(\d+) kB", text)
     return int(match.group(1)) / 1024 if match else None
+
+
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of ``pid`` in MB (None once it has exited)."""
+    return _status_mb(pid, "VmRSS")
 
 
 def peak_rss_mb(pid: int) -> float | None:
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    match = re.search(r"VmHWM:\s+(\d+) kB", text)
-    return int(match.group(1)) / 1024 if match else None
+    """Peak resident memory of ``pid`` in MB (None once it has exited)."""
+    return _status_mb(pid, "VmHWM")
 
 
 def write_items(path: Path, n: int) -> None:

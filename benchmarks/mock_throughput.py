@@ -28,25 +28,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sqlite3
 import tempfile
 import time
 from pathlib import Path
 
-from _plain import drive_model
+from _plain import drive_model, write_items
 
 from reflectlab.model import get_model
 from reflectlab.run import RunConfig, StrategySpec, start_run
 from reflectlab.store import Store
-
-
-def write_items(path: Path, n: int) -> None:
-    with path.open("w") as f:
-        for i in range(n):
-            row = {"id": str(i), "input": f"What is {i} + {i}?", "target": str(2 * i)}
-            f.write(json.dumps(row) + "\n")
 
 
 def provider_calls(db: str, run_id: str) -> tuple[int, int]:

@@ -61,7 +61,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _plain import drive_model, drive_plain
+from _plain import drive_model, drive_plain, write_items
 
 from reflectlab._util.fake_openai import fake_server_process
 
@@ -138,12 +138,7 @@ def main() -> None:
     ratios: list[float] = []
     with fake_server_process(args.latency) as base_url, tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "items.jsonl"
-        with data.open("w") as f:
-            for i in range(args.samples):
-                f.write(
-                    json.dumps({"id": str(i), "input": f"What is {i} + {i}?", "target": str(2 * i)})
-                    + "\n"
-                )
+        write_items(data, args.samples)
         env = {**os.environ, "OPENAI_API_KEY": "sk-none"}
         _, startup_cpu, _ = child_cpu([*CLI, "--version"], env)
         asyncio.run(drive_plain(base_url, 8, 8, 1))  # warm-up

@@ -148,10 +148,10 @@ async def test_a_dropped_store_is_freed_not_kept_for_exit(tmp_path: Path) -> Non
     assert writer() is None  # nothing (an exit hook included) keeps it and its connection
     # ... and its checkpoint thread ends, closing the thread's own connection
     for _ in range(200):
-        if not any(str(tmp_path) in name for name in _checkpoint_threads()):
+        if not _checkpoint_threads(tmp_path):
             break
         await asyncio.sleep(0.01)
-    assert not any(str(tmp_path) in name for name in _checkpoint_threads())
+    assert _checkpoint_threads(tmp_path) == []
 
 
 def _wal_bytes(path: Path) -> int:
@@ -159,10 +159,12 @@ def _wal_bytes(path: Path) -> int:
     return wal.stat().st_size if wal.exists() else 0
 
 
-def _checkpoint_threads() -> list[str]:
+def _checkpoint_threads(under: Path | None = None) -> list[str]:
+    """Names of the live checkpoint threads (of files under ``under``, when given)."""
     import threading
 
-    return [t.name for t in threading.enumerate() if t.name.startswith("reflectlab-checkpoint")]
+    names = [t.name for t in threading.enumerate() if t.name.startswith("reflectlab-checkpoint")]
+    return [n for n in names if under is None or str(under) in n]
 
 
 async def test_checkpoints_run_off_the_loop_and_keep_the_log_small(
@@ -188,9 +190,7 @@ async def test_checkpoints_run_off_the_loop_and_keep_the_log_small(
     model = get_model("mock/m", outputs=lambda req: reply, cache=store, recorder=store)
     await model.generate("warm-up")
     assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
-    assert [n for n in _checkpoint_threads() if str(tmp_path) in n] == [
-        f"reflectlab-checkpoint {path}"
-    ]
+    assert _checkpoint_threads(tmp_path) == [f"reflectlab-checkpoint {path}"]
     largest = 0
     for turn in range(100):
         await asyncio.gather(*(model.generate(f"q{turn}-{i}") for i in range(10)))
@@ -205,7 +205,7 @@ async def test_checkpoints_run_off_the_loop_and_keep_the_log_small(
     # thread's checkpoints (the log file keeps its size; its frame count is what is measured)
     assert 5 <= len(rewinds) <= 2 * 40_000_000 // 2_000_000
     store.close()
-    assert not any(str(tmp_path) in name for name in _checkpoint_threads())
+    assert _checkpoint_threads(tmp_path) == []
     # Nothing is lost: another connection reads every call and every entry.
     assert _rows(path, "SELECT COUNT(*) FROM calls") == [(1001,)]
     assert _rows(path, "SELECT COUNT(*) FROM cache") == [(1001,)]
@@ -238,5 +238,5 @@ async def test_without_a_checkpoint_thread_sqlite_keeps_checkpointing(
     model = get_model("mock/m", outputs=["ok"], cache=store, recorder=store)
     await model.generate("q")
     assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
-    assert not any(str(tmp_path) in name for name in _checkpoint_threads())
+    assert _checkpoint_threads(tmp_path) == []
     store.close()

@@ -156,8 +156,7 @@ class GroupWriter:
         self._closed = True
         if self._checkpointer is not None:
             self._checkpointer.stop()
-            with contextlib.suppress(StoreError):  # a closed connection: nothing to give back
-                self.db.execute("PRAGMA wal_autocheckpoint=1000")
+            _Checkpointer.hand_back(self.db)
         _LIVE.discard(self)
 
     def _commit(self, jobs: list[Sequence[Statement]]) -> None:
@@ -202,12 +201,18 @@ class _Checkpointer:
             db.execute(f"PRAGMA journal_size_limit={WAL_REWIND_BYTES}")
         except (StoreError, sqlite3.Error) as exc:
             conn.close()
-            with contextlib.suppress(StoreError):
-                db.execute("PRAGMA wal_autocheckpoint=1000")
+            cls.hand_back(db)
             log.debug("no checkpoint thread for %s: %s", db.path, exc)
             return None
         checkpointer._thread.start()
         return checkpointer
+
+    @staticmethod
+    def hand_back(db: Database) -> None:
+        """Let SQLite checkpoint inside ``db``'s commits again (its default, every 1,000
+        pages); a connection that is already closed has nothing to hand back."""
+        with contextlib.suppress(StoreError):
+            db.execute("PRAGMA wal_autocheckpoint=1000")
 
     def wake(self) -> None:
         """Commits happened: checkpoint soon (at most every ``CHECKPOINT_EVERY_S``)."""
